@@ -1,0 +1,8 @@
+export { initBackend, setBackend, getBackend, availableBackends, KNOWN_BACKENDS, type BackendName, type InitBackendOptions } from './backend.js';
+export { grad, valueAndGrad, type GradOptions } from './grad.js';
+export { hvp } from './hvp.js';
+export { stopGradient, customGradient } from './stop-gradient.js';
+export { vmap, type AxisSpec, type VmapOptions } from './vmap.js';
+export { scan, cond, select, type ScanOptions } from './control.js';
+export { scope, expectNoLeaks, countLeaks, type LeakReport } from './memory.js';
+export { ensureHigherOrderGradients } from './second-order.js';

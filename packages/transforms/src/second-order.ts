@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs';
+import { engine, shareData, type CustomKernelParams, type EngineInternals, type TapeNode } from './engine.js';
+
+/**
+ * Correct higher-order gradients for tfjs.
+ *
+ * What goes wrong in tfjs 4.x (tfjs issue 3252): when a kernel's gradient uses tensors saved in
+ * the forward pass, the engine clones them *while the kernel runs*, so the clones' tape nodes land
+ * on the tape before the op's own node. Walking the tape forward from x, the engine then sees the
+ * saved copy of an output as a constant, and second derivatives through tanh, sigmoid, exp,
+ * softmax, pow, max, ... silently lose a term. customGrad ops (logSoftmax, softmax cross-entropy,
+ * logSigmoid, fused matMul) run their forward with the tape off, so intermediates they save are
+ * constants too. And some ops used inside gradients (Equal, Greater, LogicalNot, EluGrad) have no
+ * gradient at all, so differentiating through them throws.
+ *
+ * The fix works on the mechanism, not on call sites:
+ *  1. clones made for the backward pass are moved on the tape to just after the op's own node;
+ *  2. under a tape, customGrad forwards run on the tape (their saved tensors are then connected),
+ *     and the custom node gets fresh outputs so first-order gradients still use the custom rule;
+ *  3. zero gradients for comparison/logical ops, a gradient for EluGrad, and a BatchMatMul
+ *     gradient that also handles broadcast batch dimensions (tfjs' own one does not).
+ */
+export const STOP_GRADIENT = 'LoptStopGradient';
+
+let installed = false;
+
+export function ensureHigherOrderGradients(): void {
+  if (installed) return;
+  installed = true;
+  const e = engine();
+  patchTape(e);
+  registerMissingGradients();
+}
+
+function patchTape(e: EngineInternals): void {
+  const pending: TapeNode[] = [];
+  const origClone = e.clone;
+  e.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
+    const tape = this.state.activeTape;
+    if (this.state.kernelDepth > 0 && tape !== null) {
+      const n = tape.length;
+      const y = origClone.call(this, x);
+      for (const node of tape.splice(n)) pending.push(node);
+      return y;
+    }
+    return origClone.call(this, x);
+  };
+
+  const origAdd = e.addTapeNode;
+  e.addTapeNode = function (this: EngineInternals, kernelName, inputs, outputs, gradFunc, saved, attrs) {
+    // stopGradient: leave no node, so nothing upstream is even visited by backprop.
+    if (kernelName === STOP_GRADIENT) return;
+    origAdd.call(this, kernelName, inputs, outputs, gradFunc, saved, attrs);
+    if (pending.length > 0 && this.state.kernelDepth === 0 && this.state.activeTape !== null) {
+      this.state.activeTape.push(...pending);
+      pending.length = 0;
+    }
+  };
+
+  const origRunKernelFunc = e.runKernelFunc;
+  e.runKernelFunc = function (this: EngineInternals, params) {
+    if (params.kernelName == null && this.isTapeOn()) return runCustomOnTape(this, params as CustomKernelParams);
+    return origRunKernelFunc.call(this, params);
+  };
+}
+
+/** customGrad under a tape: forward recorded op by op, then the custom node with fresh outputs. */
+function runCustomOnTape(e: EngineInternals, params: CustomKernelParams): tf.Tensor | tf.Tensor[] {
+  const name = e.state.activeScope?.name ?? '';
+  let saved: tf.Tensor[] = [];
+  // A plain taped identity: recorded once, after the forward ops that made `t`.
+  const save = (ts: tf.Tensor[]) => {
+    saved = ts.map((t) => e.keep(tf.clone(t)));
+  };
+  const out = e.tidy(() => params.forwardFunc(e.backend, save));
+  const outs = Array.isArray(out) ? out : [out];
+  const fresh = outs.map((o) => shareData(o));
+  e.addTapeNode(name, params.inputs, fresh, params.backwardsFunc, saved, {});
+  return Array.isArray(out) ? fresh : fresh[0]!;
+}
+
+const zeros = (x: tf.Tensor) => () => tf.zeros(x.shape, 'float32');
+
+function registerZeroGrad(kernelName: string, inputNames: string[]): void {
+  if (tf.getGradient(kernelName) != null) return;
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: inputNames,
+    gradFunc: (_dy, saved) => Object.fromEntries(inputNames.map((n, i) => [n, zeros(saved[i]!)])),
+  });
+}
+
+function registerMissingGradients(): void {
+  for (const k of ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual', 'GreaterEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']) {
+    registerZeroGrad(k, ['a', 'b']);
+  }
+  for (const k of ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'Sign', 'Floor', 'Ceil', 'Round', 'ZerosLike', 'OnesLike']) {
+    registerZeroGrad(k, ['x']);
+  }
+  // EluGrad(dy, y) = dy * (y >= 0 ? 1 : y + 1): the backward of elu, made differentiable.
+  if (tf.getGradient('EluGrad') == null) {
+    tf.registerGradient({
+      kernelName: 'EluGrad',
+      inputsToSave: ['dy', 'y'],
+      gradFunc: (ddx, saved) => {
+        const [dy, y] = saved as [tf.Tensor, tf.Tensor];
+        const g = ddx as tf.Tensor;
+        return {
+          dy: () => tf.engine().runKernel('EluGrad', { dy: g, y }) as tf.Tensor,
+          y: () => tf.mul(g, tf.mul(dy, tf.cast(tf.less(y, 0), 'float32'))),
+        };
+      },
+    });
+  }
+  // Cumprod (used by prod's gradient) has none in tfjs: d/dx of y = cumprod(x) is
+  // cumsum(dy * y, reversed) / x, as in TensorFlow (undefined where x == 0, like TF).
+  if (tf.getGradient('Cumprod') == null) {
+    tf.registerGradient({
+      kernelName: 'Cumprod',
+      inputsToSave: ['x'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [x, y] = saved as [tf.Tensor, tf.Tensor];
+        const { axis, exclusive, reverse } = attrs as { axis: number; exclusive: boolean; reverse: boolean };
+        return { x: () => tf.div(tf.cumsum(tf.mul(dy as tf.Tensor, y), axis, exclusive, !reverse), x) };
+      },
+    });
+  }
+  tf.registerGradient({ kernelName: STOP_GRADIENT, gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }) });
+  registerBatchMatMulGrad();
+}
+
+/** Sums `g` over the axes that were broadcast to reach it from `shape`, then reshapes to `shape`. */
+export function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return tf.reshape(axes.length ? tf.sum(g, axes) : g, [...shape]);
+}
+
+/** BatchMatMul's gradient, also for broadcast batch dims (e.g. [m,k] @ [B,k,n]). */
+function registerBatchMatMulGrad(): void {
+  tf.registerGradient({
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      const mm = tf.matMul;
+      let da: () => tf.Tensor;
+      let db: () => tf.Tensor;
+      if (!transposeA && !transposeB) {
+        da = () => mm(g, b, false, true);
+        db = () => mm(a, g, true, false);
+      } else if (!transposeA && transposeB) {
+        da = () => mm(g, b, false, false);
+        db = () => mm(g, a, true, false);
+      } else if (transposeA && !transposeB) {
+        da = () => mm(b, g, false, true);
+        db = () => mm(a, g, false, false);
+      } else {
+        da = () => mm(b, g, true, true);
+        db = () => mm(g, a, true, true);
+      }
+      return { a: () => unbroadcast(da(), a.shape), b: () => unbroadcast(db(), b.shape) };
+    },
+  });
+}

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Faster Slice / Unpack / SplitV / BatchMatMul for tfjs-backend-wasm 4.x.
+ *
+ * BatchMatMul: tfjs-backend-wasm sends a matMul to XNNPACK only when there is no transpose and no
+ * batch dimension; everything else (every gradient matMul, every batched matMul under vmap) takes
+ * a naive loop that is 7-50x slower. This kernel transposes explicitly, folds batch dims into rows
+ * when the right operand is shared, and otherwise runs one XNNPACK matMul per batch entry. It stays
+ * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
+ *
+ * Slice/Unpack/SplitV: Its Slice reads the *whole* input out
+ * of the wasm heap (a full copy) for every slice, so unstacking a [B, ...] tensor costs B full
+ * copies. These versions copy only the sliced elements, straight from a view of the heap. Same
+ * results (tests compare them with the cpu backend); string tensors go to the original kernels.
+ */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: object): boolean;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function sliceInto(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  // Views are taken after makeOutput: allocating may grow (and move) the wasm heap.
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  if (rank === 0 || ov.length === 0) {
+    if (rank === 0) ov.set(xv);
+    return out;
+  }
+  const strides = tf.util.computeStrides(x.shape);
+  const inner = size[rank - 1]!;
+  // Fold trailing dims that are taken whole into one contiguous run.
+  let runDims = 1;
+  let run = inner;
+  while (runDims < rank && size[rank - runDims] === x.shape[rank - runDims] && begin[rank - runDims] === 0) {
+    runDims++;
+    run *= size[rank - runDims]!;
+  }
+  const outerRank = rank - runDims;
+  const idx = new Array<number>(outerRank).fill(0);
+  let o = 0;
+  const total = ov.length;
+  while (o < total) {
+    let off = 0;
+    for (let d = 0; d < outerRank; d++) off += (begin[d]! + idx[d]!) * strides[d]!;
+    off += begin[outerRank]! * (outerRank < rank - 1 ? strides[outerRank]! : 1);
+    ov.set(xv.subarray(off, off + run), o);
+    o += run;
+    for (let d = outerRank - 1; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+type Kernel = (args: KernelArgs) => tf.TensorInfo;
+
+const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
+
+function makeBatchMatMul(orig: Kernel, transpose: Kernel): Kernel {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const oa = a.shape.slice(0, -2);
+    const ob = b.shape.slice(0, -2);
+    const na = sizeOf(oa);
+    const nb = sizeOf(ob);
+    if ((!transposeA && !transposeB && na === 1 && nb === 1) || a.dtype !== 'float32' || b.dtype !== 'float32') return orig(args);
+    const backend = args.backend as WasmBackend;
+    const temps: tf.TensorInfo[] = [];
+    const swap = (x: tf.TensorInfo) => {
+      const r = x.shape.length;
+      const perm = x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
+      const t = transpose({ inputs: { x }, backend, attrs: { perm } });
+      temps.push(t);
+      return t;
+    };
+    const A = transposeA ? swap(a) : a;
+    const B = transposeB ? swap(b) : b;
+    const [m, k] = A.shape.slice(-2) as [number, number];
+    const n = B.shape[B.shape.length - 1]!;
+    const outOuter = tf.backend_util.assertAndGetBroadcastShape(oa, ob);
+    const plain = { transposeA: false, transposeB: false };
+    let out: tf.TensorInfo;
+    if (nb === 1) {
+      // Shared right operand: every batch entry of a becomes rows of one matMul (no copies).
+      out = orig({ inputs: { a: { ...A, shape: [na * m, k] }, b: { ...B, shape: [k, n] } }, backend, attrs: plain });
+      out.shape = [...outOuter, m, n];
+    } else {
+      out = backend.makeOutput([...outOuter, m, n], 'float32');
+      const nOut = sizeOf(outOuter);
+      const A3 = { ...A, shape: [na, m, k] };
+      const B3 = { ...B, shape: [nb, k, n] };
+      for (let i = 0; i < nOut; i++) {
+        const ia = batchIndex(i, outOuter, oa);
+        const ib = batchIndex(i, outOuter, ob);
+        const ai = na === 1 ? { ...A, shape: [m, k] } : { ...sliceInto(backend, A3, [ia, 0, 0], [1, m, k]), shape: [m, k] };
+        const bi = { ...sliceInto(backend, B3, [ib, 0, 0], [1, k, n]), shape: [k, n] };
+        const oi = orig({ inputs: { a: ai, b: bi }, backend, attrs: plain });
+        backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * m * n);
+        if (na !== 1) backend.disposeData(ai.dataId);
+        backend.disposeData(bi.dataId);
+        backend.disposeData(oi.dataId);
+      }
+    }
+    for (const t of temps) backend.disposeData(t.dataId);
+    return out;
+  };
+}
+
+/** Flat index into the (broadcast) batch dims `from` for flat output batch index `i` over `outer`. */
+function batchIndex(i: number, outer: readonly number[], from: readonly number[]): number {
+  let idx = 0;
+  let stride = 1;
+  let rem = i;
+  for (let d = outer.length - 1; d >= 0; d--) {
+    const pos = rem % outer[d]!;
+    rem = Math.floor(rem / outer[d]!);
+    const fd = d - (outer.length - from.length);
+    if (fd >= 0) {
+      const size = from[fd]!;
+      idx += (size === 1 ? 0 : pos) * stride;
+      stride *= size;
+    }
+  }
+  return idx;
+}
+
+export function installWasmKernels(): void {
+  const orig = (name: string) => tf.getKernel(name, 'wasm');
+  const origSlice = orig('Slice');
+  const origUnpack = orig('Unpack');
+  const origSplit = orig('SplitV');
+  const origMatMul = orig('BatchMatMul');
+  const origTranspose = orig('Transpose');
+  if (!origSlice || !origUnpack || !origSplit || !origMatMul || !origTranspose || (origSlice as { lopt?: boolean }).lopt) return;
+
+  const slice = (args: KernelArgs) => {
+    const x = args.inputs.x!;
+    if (x.dtype === 'string') return origSlice.kernelFunc(args as never);
+    const { begin, size } = args.attrs as { begin: number[]; size: number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    return sliceInto(args.backend as WasmBackend, x, b!, s!);
+  };
+  const unpack = (args: KernelArgs) => {
+    const value = args.inputs.value!;
+    if (value.dtype === 'string') return origUnpack.kernelFunc(args as never);
+    let axis = (args.attrs as { axis: number }).axis;
+    if (axis < 0) axis += value.shape.length;
+    const n = value.shape[axis]!;
+    const outShape = value.shape.filter((_, i) => i !== axis);
+    const begin = value.shape.map(() => 0);
+    const size = value.shape.slice();
+    size[axis] = 1;
+    return Array.from({ length: n }, (_, i) => {
+      begin[axis] = i;
+      const t = sliceInto(args.backend as WasmBackend, value, begin, size);
+      return { dataId: t.dataId, dtype: t.dtype, shape: outShape };
+    });
+  };
+  const splitV = (args: KernelArgs) => {
+    const x = args.inputs.x!;
+    if (x.dtype === 'string') return origSplit.kernelFunc(args as never);
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((sz) => {
+      const size = x.shape.slice();
+      size[$axis] = sz;
+      const t = sliceInto(args.backend as WasmBackend, x, begin, size);
+      begin[$axis]! += sz;
+      return t;
+    });
+  };
+  const batchMatMul = makeBatchMatMul(origMatMul.kernelFunc as unknown as Kernel, origTranspose.kernelFunc as unknown as Kernel);
+  for (const [name, fn] of [['Slice', slice], ['Unpack', unpack], ['SplitV', splitV], ['BatchMatMul', batchMatMul]] as const) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
+  }
+  (tf.getKernel('Slice', 'wasm') as { lopt?: boolean }).lopt = true;
+}
