@@ -3,6 +3,7 @@ import { describe as describeValue, flatten, formatPath, isTensor, type TreeDef 
 import { batchInfo, liftForGrad, physicalView, rewrapLike, wrapPhysical, logicalShape, type BatchInfo } from './batching.js';
 import { engine } from './engine.js';
 import { ensureHigherOrderGradients } from './second-order.js';
+import { gradients } from './tape.js';
 
 export interface GradOptions {
   /** Which positional arguments to differentiate: one index (the result is one gradient tree) or a list (a list of trees). Default 0. */
@@ -36,6 +37,8 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
   ensureHigherOrderGradients();
   const e = engine();
   const nums = normalizeArgnums(opts.argnums ?? 0, args.length, fname);
+  // Nothing recorded before the copies below can depend on them: the tape search starts here.
+  const start = e.state.gradientDepth > 0 && e.state.activeTape ? e.state.activeTape.length : 0;
   const newArgs = [...args];
   const xs: tf.Tensor[] = [];
   const defs: Array<[TreeDef, number]> = [];
@@ -61,7 +64,7 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
   let aux: unknown;
   let yInfo: BatchInfo | undefined;
   const adopted: tf.Tensor[] = [];
-  const { value, grads } = e.gradients(
+  const { value, grads } = gradients(
     () => {
       const forwardScope = e.state.activeScope?.id;
       const out = f(...newArgs);
@@ -93,8 +96,7 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
       return phys;
     },
     xs,
-    undefined,
-    true,
+    start,
   );
   for (const t of adopted) {
     (t as { kept: boolean }).kept = false;

@@ -38,10 +38,13 @@ function patchTape(e: EngineInternals): void {
   e.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
     const tape = this.state.activeTape;
     if (this.state.kernelDepth > 0 && tape !== null) {
-      const n = tape.length;
-      const y = origClone.call(this, x);
-      for (const node of tape.splice(n)) pending.push(node);
-      return y;
+      // Record the clone's node into `pending`; it joins the tape right after the op's node.
+      this.state.activeTape = pending;
+      try {
+        return origClone.call(this, x);
+      } finally {
+        this.state.activeTape = tape;
+      }
     }
     return origClone.call(this, x);
   };
