@@ -9,15 +9,35 @@ import * as tf from '@tensorflow/tfjs';
  * when the right operand is shared, and otherwise runs one XNNPACK matMul per batch entry. It stays
  * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
  *
+ * Equal/Greater/...: see makeCompare.
+ *
  * Slice/Unpack/SplitV: Its Slice reads the *whole* input out
  * of the wasm heap (a full copy) for every slice, so unstacking a [B, ...] tensor costs B full
  * copies. These versions copy only the sliced elements, straight from a view of the heap. Same
  * results (tests compare them with the cpu backend); string tensors go to the original kernels.
  */
 interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: object): boolean;
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number }; delete(dataId: object): boolean };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/**
+ * A tensor over part of another tensor's heap memory (no copy): `count` float32s from element
+ * `offset`. Must be released with {@link releaseView}, never disposeData (that would free the
+ * middle of the parent's allocation).
+ */
+function view(backend: WasmBackend, parent: tf.TensorInfo, offset: number, shape: number[]): tf.TensorInfo {
+  const base = backend.dataIdMap.get(parent.dataId).memoryOffset;
+  return backend.makeOutput(shape, parent.dtype, base + offset * 4);
+}
+
+function releaseView(backend: WasmBackend, v: tf.TensorInfo): void {
+  const info = backend.dataIdMap.get(v.dataId);
+  backend.wasm.tfjs.disposeData(info.id); // also drops XNNPACK operators cached for this id
+  backend.dataIdMap.delete(v.dataId);
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -63,7 +83,7 @@ type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
 const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
-function makeBatchMatMul(orig: Kernel, transpose: Kernel): Kernel {
+function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void): Kernel {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
@@ -93,20 +113,17 @@ function makeBatchMatMul(orig: Kernel, transpose: Kernel): Kernel {
       out = orig({ inputs: { a: { ...A, shape: [na * m, k] }, b: { ...B, shape: [k, n] } }, backend, attrs: plain });
       out.shape = [...outOuter, m, n];
     } else {
+      // One XNNPACK matMul per batch entry, reading and writing views into the batched buffers.
       out = backend.makeOutput([...outOuter, m, n], 'float32');
       const nOut = sizeOf(outOuter);
-      const A3 = { ...A, shape: [na, m, k] };
-      const B3 = { ...B, shape: [nb, k, n] };
       for (let i = 0; i < nOut; i++) {
-        const ia = batchIndex(i, outOuter, oa);
-        const ib = batchIndex(i, outOuter, ob);
-        const ai = na === 1 ? { ...A, shape: [m, k] } : { ...sliceInto(backend, A3, [ia, 0, 0], [1, m, k]), shape: [m, k] };
-        const bi = { ...sliceInto(backend, B3, [ib, 0, 0], [1, k, n]), shape: [k, n] };
-        const oi = orig({ inputs: { a: ai, b: bi }, backend, attrs: plain });
-        backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * m * n);
-        if (na !== 1) backend.disposeData(ai.dataId);
-        backend.disposeData(bi.dataId);
-        backend.disposeData(oi.dataId);
+        const ai = view(backend, A, batchIndex(i, outOuter, oa) * m * k, [m, k]);
+        const bi = view(backend, B, batchIndex(i, outOuter, ob) * k * n, [k, n]);
+        const oi = view(backend, out, i * m * n, [m, n]);
+        matMulInto(ai, bi, oi);
+        releaseView(backend, ai);
+        releaseView(backend, bi);
+        releaseView(backend, oi);
       }
     }
     for (const t of temps) backend.disposeData(t.dataId);
@@ -130,6 +147,64 @@ function batchIndex(i: number, outer: readonly number[], from: readonly number[]
     }
   }
   return idx;
+}
+
+const COMPARE: Record<string, (x: number, y: number) => boolean> = {
+  Equal: (x, y) => x === y,
+  NotEqual: (x, y) => x !== y,
+  Greater: (x, y) => x > y,
+  GreaterEqual: (x, y) => x >= y,
+  Less: (x, y) => x < y,
+  LessEqual: (x, y) => x <= y,
+};
+
+/**
+ * Comparisons with broadcasting: tfjs-backend-wasm's broadcast path for them is ~30x slower than
+ * for arithmetic (max's gradient compares [.., n] with [.., 1] on every backward pass).
+ * Same-shape comparisons stay in wasm.
+ */
+function makeCompare(name: string, orig: Kernel): Kernel {
+  const op = COMPARE[name]!;
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (tf.util.arraysEqual(a.shape, b.shape) || a.dtype === 'string' || b.dtype === 'string') return orig(args);
+    const backend = args.backend as WasmBackend;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = backend.makeOutput(shape, 'bool');
+    const av = backend.typedArrayFromHeap(a);
+    const bv = backend.typedArrayFromHeap(b);
+    const ov = backend.typedArrayFromHeap(out) as Uint8Array;
+    const rank = shape.length;
+    // Per-dim strides of a and b over the output (0 where broadcast).
+    const stridesOf = (s: number[]) => {
+      const st = new Array<number>(rank).fill(0);
+      let acc = 1;
+      for (let d = s.length - 1; d >= 0; d--) {
+        const od = d + rank - s.length;
+        st[od] = s[d] === 1 ? 0 : acc;
+        acc *= s[d]!;
+      }
+      return st;
+    };
+    const sa = stridesOf(a.shape);
+    const sb = stridesOf(b.shape);
+    const idx = new Array<number>(rank).fill(0);
+    let ia = 0;
+    let ib = 0;
+    for (let o = 0; o < ov.length; o++) {
+      ov[o] = op(av[ia]!, bv[ib]!) ? 1 : 0;
+      for (let d = rank - 1; d >= 0; d--) {
+        idx[d]!++;
+        ia += sa[d]!;
+        ib += sb[d]!;
+        if (idx[d]! < shape[d]!) break;
+        ia -= sa[d]! * shape[d]!;
+        ib -= sb[d]! * shape[d]!;
+        idx[d] = 0;
+      }
+    }
+    return out;
+  };
 }
 
 export function installWasmKernels(): void {
@@ -179,8 +254,21 @@ export function installWasmKernels(): void {
       return t;
     });
   };
-  const batchMatMul = makeBatchMatMul(origMatMul.kernelFunc as unknown as Kernel, origTranspose.kernelFunc as unknown as Kernel);
-  for (const [name, fn] of [['Slice', slice], ['Unpack', unpack], ['SplitV', splitV], ['BatchMatMul', batchMatMul]] as const) {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackend & { wasm: { cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void } };
+  // The C++ BatchMatMul writes into an output id we choose: with views that is a slice of the batch.
+  const cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
+  const matMulInto = (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => {
+    const id = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).id;
+    cBatchMatMul(id(a), shapeBytes([1, ...a.shape]), 3, id(b), shapeBytes([1, ...b.shape]), 3, false, false, id(out));
+  };
+  const batchMatMul = makeBatchMatMul(origMatMul.kernelFunc as unknown as Kernel, origTranspose.kernelFunc as unknown as Kernel, matMulInto);
+  const replacements: Array<[string, unknown]> = [['Slice', slice], ['Unpack', unpack], ['SplitV', splitV], ['BatchMatMul', batchMatMul]];
+  for (const name of Object.keys(COMPARE)) {
+    const k = orig(name);
+    if (k) replacements.push([name, makeCompare(name, k.kernelFunc as unknown as Kernel)]);
+  }
+  for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
   }
