@@ -1,0 +1,73 @@
+/**
+ * Regenerate data/{train,test}-8x8.bin.gz from the original Fashion-MNIST IDX files.
+ *
+ *   pnpm --filter @lopt/fashion-mnist-8x8 generate [source-dir] [out-dir]
+ *
+ * source-dir holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
+ * and t10k-labels-idx1-ubyte.gz (default: ../../../shared/data/fashion-mnist from this script);
+ * out-dir defaults to the package's data/. The output bytes are deterministic: fixed gzip level,
+ * no file name, mtime 0 (Node's gzip header), so a rerun must reproduce the committed files.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { COUNTS, encodeSplit, fileName, resize28to8x16, type Split } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_SOURCE = resolve(here, '../../../../shared/data/fashion-mnist');
+export const DEFAULT_OUT = resolve(here, '../data');
+export const GZIP_LEVEL = 9;
+
+const SOURCES: Record<Split, { images: string; labels: string }> = {
+  train: { images: 'train-images-idx3-ubyte.gz', labels: 'train-labels-idx1-ubyte.gz' },
+  test: { images: 't10k-images-idx3-ubyte.gz', labels: 't10k-labels-idx1-ubyte.gz' },
+};
+
+export interface GeneratedFile {
+  split: Split;
+  path: string;
+  bytes: number;
+  md5: string;
+  sha256: string;
+}
+
+export async function generate(sourceDir = DEFAULT_SOURCE, outDir = DEFAULT_OUT): Promise<GeneratedFile[]> {
+  await mkdir(outDir, { recursive: true });
+  const out: GeneratedFile[] = [];
+  for (const split of ['train', 'test'] as const) {
+    const count = COUNTS[split];
+    const images = await readIdx(join(sourceDir, SOURCES[split].images), 0x803, [count, 28, 28]);
+    const labels = await readIdx(join(sourceDir, SOURCES[split].labels), 0x801, [count]);
+    const images16 = resize28to8x16(images); // throws unless every 16·value is an integer in [0, 4080]
+    const gz = gzipSync(encodeSplit({ images16, labels, count }), { level: GZIP_LEVEL });
+    const path = join(outDir, fileName(split));
+    await writeFile(path, gz);
+    const hash = (alg: string): string => createHash(alg).update(gz).digest('hex');
+    out.push({ split, path, bytes: gz.length, md5: hash('md5'), sha256: hash('sha256') });
+  }
+  return out;
+}
+
+/** A strict reader for the four known files (the general one lives in @lopt/tasks). */
+async function readIdx(path: string, magic: number, shape: number[]): Promise<Uint8Array> {
+  const raw = gunzipSync(await readFile(path));
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const header = 4 + 4 * shape.length;
+  const got = view.getUint32(0, false);
+  if (got !== magic) throw new Error(`${path}: magic 0x${got.toString(16)}, expected 0x${magic.toString(16)}`);
+  shape.forEach((d, i) => {
+    const n = view.getUint32(4 + 4 * i, false);
+    if (n !== d) throw new Error(`${path}: dimension ${i} is ${n}, expected ${d}`);
+  });
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (raw.length !== header + size) throw new Error(`${path}: ${raw.length} bytes, expected ${header + size}`);
+  return new Uint8Array(raw.buffer, raw.byteOffset + header, size);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const [source, outDir] = process.argv.slice(2);
+  const files = await generate(source ? resolve(source) : DEFAULT_SOURCE, outDir ? resolve(outDir) : DEFAULT_OUT);
+  for (const f of files) console.log(`${f.path}  ${f.bytes} bytes  md5 ${f.md5}  sha256 ${f.sha256}`);
+}
