@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+import { normal, PRNGKey, type Key } from '@lopt/random';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { arrayStream, smoketestTask, type Task } from '../src/index.js';
+import { useBackend, values } from './helpers.js';
+
+beforeAll(() => useBackend('cpu'));
+
+// The README's custom task, verbatim in spirit: a linear least-squares problem.
+function myTask(): Task<{ w: tf.Tensor }, null> {
+  return {
+    name: 'MyLeastSquares',
+    init: (key: Key) => ({ w: normal(key, [3]) }),
+    loss: (p) => tf.tidy(() => tf.sum(tf.square(tf.sub(p.w, tf.tensor1d([1, 2, 3])))) as tf.Scalar),
+  };
+}
+
+describe('smoketestTask on user tasks', () => {
+  it('passes a well-behaved custom task', () => {
+    const r = smoketestTask(myTask());
+    expect(r.checks).toEqual(['init deterministic, float32, finite', 'loss finite scalar, deterministic', 'gradients finite, shaped like params', 'no tensor leaks']);
+  });
+
+  it('names what is wrong', () => {
+    const base = myTask();
+    let n = 0;
+    expect(() => smoketestTask({ ...base, init: () => ({ w: tf.scalar(n++) }) })).toThrow('smoketest MyLeastSquares: init is not deterministic: the same key gave different params');
+    expect(() => smoketestTask({ ...base, init: () => ({ w: tf.tensor1d([1], 'int32') }) })).toThrow('param w is Tensor int32 [1]; params must be float32 tensors');
+    expect(() => smoketestTask({ ...base, loss: (p) => tf.square(p.w) as never })).toThrow('loss must return a scalar tensor, got Tensor float32 [3]');
+    expect(() => smoketestTask({ ...base, loss: (p) => tf.sum(tf.sqrt(tf.sub(p.w, 100))) as tf.Scalar })).toThrow('loss is not finite: NaN');
+    let leak: tf.Tensor | undefined;
+    expect(() =>
+      smoketestTask({
+        ...base,
+        loss: (p) => {
+          leak = tf.ones([1]);
+          return base.loss(p, PRNGKey(0), null);
+        },
+      }),
+    ).toThrow(/tensors leaked/);
+    leak?.dispose();
+  });
+});
+
+describe('arrayStream', () => {
+  const columns = { v: { data: Float32Array.from({ length: 10 }, (_, i) => i), shape: [], dtype: 'float32' as const } };
+
+  it('iterates epochs as permutations: every example once per epoch, same key same order', () => {
+    const s = arrayStream<{ v: tf.Tensor }>(columns, { batchSize: 5 });
+    const it = s.iterate(PRNGKey(1));
+    const epoch1 = [...values(it.next().value!.v), ...values(it.next().value!.v)];
+    const epoch2 = [...values(it.next().value!.v), ...values(it.next().value!.v)];
+    expect([...epoch1].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...epoch2].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(epoch1).not.toEqual(epoch2);
+    const again = s.iterate(PRNGKey(1));
+    expect(values(again.next().value!.v)).toEqual(epoch1.slice(0, 5));
+  });
+
+  it('respects ranges and rejects bad input', () => {
+    const s = arrayStream<{ v: tf.Tensor }>(columns, { batchSize: 4, range: [6, 10] });
+    expect(values(s.sample(PRNGKey(0)).v).every((v) => v >= 6)).toBe(true);
+    expect(() => arrayStream(columns, { batchSize: 4, range: [6, 11] })).toThrow('arrayStream: range [6, 11) is not inside [0, 10)');
+    expect(() => arrayStream(columns, { batchSize: 0 })).toThrow('arrayStream: batchSize must be a positive integer, got 0');
+    expect(() => arrayStream({ ...columns, w: { data: new Int32Array(9), shape: [] } }, { batchSize: 2 })).toThrow('arrayStream: column w has 9 examples but v has 10');
+  });
+});
