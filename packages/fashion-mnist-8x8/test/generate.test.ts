@@ -5,10 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../scripts/generate.js';
 import { dataDir, fileName } from '../src/index.js';
-import { ORIGINALS } from './helpers.js';
+import { ORIGINALS, itOriginals } from './helpers.js';
 
 describe('scripts/generate.ts', () => {
-  it('regenerates byte-identical data files from the original IDX files', async () => {
+  itOriginals('regenerates byte-identical data files from the original IDX files', async () => {
     const out = await mkdtemp(join(tmpdir(), 'fm8-'));
     try {
       const files = await generate(ORIGINALS, out);

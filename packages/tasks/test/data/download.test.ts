@@ -9,11 +9,11 @@ import {
   md5Hex,
   type FetchLike,
 } from '../../src/data/index.js';
-import { ORIGINALS, serveOriginals, useEnv, useTempDir, type TestServer } from './helpers.js';
+import { ORIGINALS, serveOriginals, useEnv, useTempDir, type TestServer, HAVE_ORIGINALS } from './helpers.js';
 
 const NAMES = FASHION_MNIST_FILE_LIST.map((f) => f.name);
 
-describe('downloadFashionMnist (local HTTP server, never the internet)', () => {
+describe.skipIf(!HAVE_ORIGINALS)('downloadFashionMnist (local HTTP server, never the internet)', () => {
   const tmp = useTempDir();
   useEnv({ LOPT_DATA_DIR: undefined, XDG_CACHE_HOME: undefined });
   let server: TestServer;

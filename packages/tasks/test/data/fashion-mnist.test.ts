@@ -11,7 +11,7 @@ import {
   resizeAndScale,
   userCacheDir,
 } from '../../src/data/index.js';
-import { ORIGINALS, sameBytes, useEnv, useTempDir } from './helpers.js';
+import { ORIGINALS, sameBytes, useEnv, useTempDir, itOriginals } from './helpers.js';
 
 const NAMES = FASHION_MNIST_FILE_LIST.map((f) => f.name);
 
@@ -119,7 +119,7 @@ describe('fashionMnist', () => {
     expect(d.test.images.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
 
-  it('other sizes are resized from the original files (found via LOPT_DATA_DIR here)', async () => {
+  itOriginals('other sizes are resized from the original files (found via LOPT_DATA_DIR here)', async () => {
     await mkdir(join(tmp(), 'fashion-mnist'));
     for (const n of NAMES) await symlink(join(ORIGINALS, n), join(tmp(), 'fashion-mnist', n));
     process.env.LOPT_DATA_DIR = tmp();
@@ -136,13 +136,13 @@ describe('fashionMnist', () => {
     expect(sameBytes(eight, (await fashionMnist()).test.images)).toBe(true);
   });
 
-  it('28 gives the originals / 255', async () => {
+  itOriginals('28 gives the originals / 255', async () => {
     const d = await fashionMnist({ size: 28, path: ORIGINALS });
     const raw = await readFashionMnistOriginal(ORIGINALS);
     expect(d.test.images.subarray(0, 784)).toEqual(Float32Array.from(raw.test.images.subarray(0, 784), (v) => v / 255));
   });
 
-  it('rejects a bad size and wrongly shaped files', async () => {
+  itOriginals('rejects a bad size and wrongly shaped files', async () => {
     await expect(fashionMnist({ size: 0 })).rejects.toThrow('fashionMnist: size must be a positive integer, got 0');
     await expect(fashionMnist({ size: 2.5 })).rejects.toThrow('fashionMnist: size must be a positive integer, got 2.5');
     const dir = tmp();

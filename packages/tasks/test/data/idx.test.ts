@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeIdx, isGzip, parseIdx, readIdxFile } from '../../src/data/index.js';
-import { ORIGINALS, useTempDir } from './helpers.js';
+import { ORIGINALS, useTempDir, itOriginals } from './helpers.js';
 
 /** An IDX file: big-endian magic, dims, then `data`. */
 function idx(magic: number, dims: number[], data: ArrayLike<number>): Uint8Array {
@@ -18,7 +18,7 @@ function idx(magic: number, dims: number[], data: ArrayLike<number>): Uint8Array
 describe('IDX reader on the real files', () => {
   const tmp = useTempDir();
 
-  it('reads the four gzipped Fashion-MNIST files', async () => {
+  itOriginals('reads the four gzipped Fashion-MNIST files', async () => {
     const trainImages = await readIdxFile(join(ORIGINALS, 'train-images-idx3-ubyte.gz'));
     expect(trainImages.dtype).toBe('uint8');
     expect(trainImages.shape).toEqual([60000, 28, 28]);
@@ -34,7 +34,7 @@ describe('IDX reader on the real files', () => {
     expect(Array.from(testLabels.data.subarray(0, 5))).toEqual([9, 2, 1, 1, 6]);
   });
 
-  it('reads uncompressed files the same way (detected by the 1f 8b magic)', async () => {
+  itOriginals('reads uncompressed files the same way (detected by the 1f 8b magic)', async () => {
     const gz = await readFile(join(ORIGINALS, 't10k-labels-idx1-ubyte.gz'));
     expect(isGzip(gz)).toBe(true);
     const raw = gunzipSync(gz);
