@@ -41,6 +41,7 @@ export interface RegisteredKernelParams {
 export interface EngineInternals {
   state: {
     activeTape: TapeNode[] | null;
+    nextTapeNodeId: number;
     gradientDepth: number;
     kernelDepth: number;
     activeScope: ScopeInfo | null;

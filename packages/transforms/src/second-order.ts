@@ -34,19 +34,20 @@ export function ensureHigherOrderGradients(): void {
 
 function patchTape(e: EngineInternals): void {
   const pending: TapeNode[] = [];
-  const origClone = e.clone;
+  // The backward of a saved copy is the identity: a taped kernel only when a tape is recording
+  // (third order and up), otherwise just another view of dy.
+  const copyGrad = (dys: tf.Tensor[]) => ({ x: () => (e.isTapeOn() ? tf.clone(dys[0]!) : shareData(dys[0]!)) });
+  // tfjs' clone for saved tensors, without a kernel dispatch (it is the engine's busiest call): a
+  // new tensor over the same data plus a tape node. Made while a kernel runs, the node waits in
+  // `pending` and joins the tape right after the op's own node.
   e.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
+    const y = shareData(x);
     const tape = this.state.activeTape;
-    if (this.state.kernelDepth > 0 && tape !== null) {
-      // Record the clone's node into `pending`; it joins the tape right after the op's node.
-      this.state.activeTape = pending;
-      try {
-        return origClone.call(this, x);
-      } finally {
-        this.state.activeTape = tape;
-      }
+    if (tape !== null) {
+      const node: TapeNode = { id: this.state.nextTapeNodeId++, kernelName: 'LoptSavedCopy', inputs: { x }, outputs: [y], saved: [], gradient: copyGrad };
+      (this.state.kernelDepth > 0 ? pending : tape).push(node);
     }
-    return origClone.call(this, x);
+    return y;
   };
 
   const origAdd = e.addTapeNode;
@@ -131,6 +132,69 @@ function registerMissingGradients(): void {
   }
   tf.registerGradient({ kernelName: STOP_GRADIENT, gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }) });
   registerBatchMatMulGrad();
+  registerArithmeticGrads();
+}
+
+/**
+ * A new tensor object for a gradient that equals `g` (two inputs must never share one gradient
+ * object: accumulation disposes them). Under a recording tape it is a taped identity, so higher
+ * orders stay connected; otherwise just a view, with no kernel dispatch.
+ */
+function fresh(g: tf.Tensor): tf.Tensor {
+  return engine().isTapeOn() ? tf.clone(g) : shareData(g);
+}
+
+/** `g` summed to `shape` where it was broadcast, as a tensor the caller owns. */
+function reduceTo(g: tf.Tensor, shape: readonly number[], owned: boolean): tf.Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return owned ? g : fresh(g);
+  return unbroadcast(g, shape);
+}
+
+/**
+ * Add/Sub/Multiply/RealDiv gradients with tfjs' math but without its no-op casts and reshapes
+ * (they were a third of all kernels in an unrolled meta-gradient of scalars).
+ */
+function registerArithmeticGrads(): void {
+  const shapes = (saved: tf.Tensor[]) => saved as [tf.Tensor, tf.Tensor];
+  tf.registerGradient({
+    kernelName: 'Add',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = shapes(saved);
+      const g = dy as tf.Tensor;
+      return { a: () => reduceTo(g, a.shape, false), b: () => reduceTo(g, b.shape, false) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Sub',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = shapes(saved);
+      const g = dy as tf.Tensor;
+      return { a: () => reduceTo(g, a.shape, false), b: () => tf.neg(reduceTo(g, b.shape, false)) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Multiply',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = shapes(saved);
+      const g = dy as tf.Tensor;
+      return { a: () => reduceTo(tf.mul(g, b), a.shape, true), b: () => reduceTo(tf.mul(g, a), b.shape, true) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'RealDiv',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved) => {
+      const [a, b] = shapes(saved);
+      const g = dy as tf.Tensor;
+      return {
+        a: () => reduceTo(tf.div(g, b), a.shape, true),
+        b: () => tf.neg(tf.div(reduceTo(tf.mul(g, a), b.shape, true), tf.square(b))),
+      };
+    },
+  });
 }
 
 /** Sums `g` over the axes that were broadcast to reach it from `shape`, then reshapes to `shape`. */
