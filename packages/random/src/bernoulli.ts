@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { uniformInto } from './uniform.js';
@@ -20,11 +21,12 @@ function sample(fn: string, key: Key, p: number, shape: readonly number[]): [Uin
 
 /** Bernoulli(p) samples as 0/1 bytes, like `jax.random.bernoulli` (mode "low": `uniform < p` in float32). */
 export function bernoulliArray(key: Key, p = 0.5, shape: readonly number[] = []): Uint8Array {
+  checkNoVmapAxes('bernoulliArray', key);
   return sample('bernoulliArray', key, p, shape)[0];
 }
 
 /** Bernoulli(p) samples as a bool tensor, like `jax.random.bernoulli`; shape `[...key.shape, ...shape]`. */
 export function bernoulli(key: Key, p = 0.5, shape: readonly number[] = []): tf.Tensor {
   const [out, s] = sample('bernoulli', key, p, shape);
-  return tf.tensor(out, [...key.shape, ...s], 'bool');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'bool'), key);
 }

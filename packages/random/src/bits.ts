@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sampledTensor, checkNoVmapAxes } from './batching.js';
 import type { Key } from './key.js';
 import { hashIotaInto } from './threefry.js';
 import { checkKey, checkShape, sizeOf } from './validate.js';
@@ -45,6 +46,7 @@ export function mapKeys<T>(
 /** Random uint32 words of the given shape, like `jax.random.bits(key, shape)` (dtype uint32). */
 export function bitsArray(key: Key, shape: readonly number[] = []): Uint32Array {
   checkKey('bitsArray', key);
+  checkNoVmapAxes('bitsArray', key);
   const n = sizeOf(checkShape('bitsArray', shape));
   return mapKeys(key, n, Uint32Array, (k0, k1, out, off) => bitsInto(k0, k1, n, out, off));
 }
@@ -57,5 +59,5 @@ export function bits(key: Key, shape: readonly number[] = []): tf.Tensor {
   checkKey('bits', key);
   const s = checkShape('bits', shape);
   const words = mapKeys(key, sizeOf(s), Uint32Array, (k0, k1, out, off) => bitsInto(k0, k1, sizeOf(s), out, off));
-  return tf.tensor(new Int32Array(words.buffer), [...key.shape, ...s], 'int32');
+  return sampledTensor(tf.tensor(new Int32Array(words.buffer), [...key.shape, ...s], 'int32'), key);
 }

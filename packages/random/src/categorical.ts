@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { gumbelInto } from './gumbel.js';
 import type { Key } from './key.js';
@@ -123,6 +124,7 @@ function sample(fn: string, key: Key, logits: unknown, opts: CategoricalOptions)
 
 /** Like `jax.random.categorical`: category indices (int32) sampled from unnormalised log-probabilities, as an Int32Array. */
 export function categoricalArray(key: Key, logits: ArrayInputLike, opts: CategoricalOptions = {}): Int32Array {
+  checkNoVmapAxes('categoricalArray', key);
   return sample('categoricalArray', key, logits, opts)[0];
 }
 
@@ -132,5 +134,5 @@ export function categoricalArray(key: Key, logits: ArrayInputLike, opts: Categor
  */
 export function categorical(key: Key, logits: ArrayInputLike, opts: CategoricalOptions = {}): tf.Tensor {
   const [out, shape] = sample('categorical', key, logits, opts);
-  return tf.tensor(out, [...key.shape, ...shape], 'int32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...shape], 'int32'), key);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { cumsum32, log32 } from './f32.js';
 import { gumbelInto } from './gumbel.js';
 import type { Key } from './key.js';
@@ -98,6 +99,7 @@ function parse(fn: string, key: Key, a: unknown, shape: readonly number[], opts:
 
 /** Like `jax.random.choice(key, n, shape, replace, p)` for an integer population: int32 indices. */
 export function choiceArray(key: Key, n: number, shape: readonly number[] = [], opts: ChoiceOptions = {}): Int32Array {
+  checkNoVmapAxes('choiceArray', key);
   if (typeof n !== 'number') throw new Error(`choiceArray: n must be an integer, got ${show(n)}`);
   const c = parse('choiceArray', key, n, shape, opts);
   const out = new Int32Array(key.size * c.draws);
@@ -128,5 +130,5 @@ export function choice(
     const ind = chooseIndices(key.data[2 * b]!, key.data[2 * b + 1]!, c.n, c.draws, c.replace, c.p);
     out.set(input ? takeAlong(input, ind, c.axis) : ind, b * size);
   }
-  return tf.tensor(out, [...key.shape, ...resultShape], input ? input.dtype : 'int32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...resultShape], input ? input.dtype : 'int32'), key);
 }

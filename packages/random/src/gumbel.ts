@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sampledTensor, checkNoVmapAxes } from './batching.js';
 import { mapKeys } from './bits.js';
 import { f32FromBits, log32 } from './f32.js';
 import type { Key } from './key.js';
@@ -22,6 +23,7 @@ export function uniformToGumbel(out: Float32Array, offset: number, n: number): v
 /** Standard Gumbel float32 samples, like `jax.random.gumbel` (mode "low"), as a Float32Array. */
 export function gumbelArray(key: Key, shape: readonly number[] = []): Float32Array {
   checkKey('gumbelArray', key);
+  checkNoVmapAxes('gumbelArray', key);
   const n = sizeOf(checkShape('gumbelArray', shape));
   return mapKeys(key, n, Float32Array, (k0, k1, o, off) => gumbelInto(k0, k1, n, o, off));
 }
@@ -32,5 +34,5 @@ export function gumbel(key: Key, shape: readonly number[] = []): tf.Tensor {
   const s = checkShape('gumbel', shape);
   const n = sizeOf(s);
   const out = mapKeys(key, n, Float32Array, (k0, k1, o, off) => gumbelInto(k0, k1, n, o, off));
-  return tf.tensor(out, [...key.shape, ...s], 'float32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
 }

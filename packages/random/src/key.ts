@@ -4,6 +4,8 @@
  * Keys are immutable values. A single key has `shape` `[]`; `split(key, n)` returns a batch with
  * shape `[n]`. Pytree code (@lopt/tree) treats a Key as one leaf.
  */
+import { derivedKey, hiddenDims } from './batching.js';
+
 /** Brand so that structural checks (and @lopt/tree) can recognise keys across bundles. */
 export const KEY_BRAND: unique symbol = Symbol.for('@lopt/random.Key') as never;
 
@@ -32,14 +34,24 @@ export class Key {
     return this.data.length / 2;
   }
 
-  /** The i-th key along the leading axis, as a key of shape `shape.slice(1)`. */
+  /**
+   * The i-th key along the leading axis, as a key of shape `shape.slice(1)`. Inside vmap the
+   * leading axis is the first one after the vmap axes.
+   */
   at(i: number): Key {
-    if (this.shape.length === 0) throw new Error('Key.at: a single key has no leading axis');
-    const n = this.shape[0]!;
+    const h = hiddenDims(this);
+    if (this.shape.length === h) throw new Error('Key.at: a single key has no leading axis');
+    const n = this.shape[h]!;
     if (!Number.isInteger(i) || i < -n || i >= n) throw new Error(`Key.at: index ${i} out of range for a batch of ${n}`);
     const idx = i < 0 ? i + n : i;
-    const inner = this.size / n;
-    return new Key(this.data.slice(2 * inner * idx, 2 * inner * (idx + 1)), this.shape.slice(1));
+    const outer = this.shape.slice(0, h).reduce((a, b) => a * b, 1);
+    const inner = this.size / outer / n;
+    const out = new Uint32Array(2 * outer * inner);
+    for (let o = 0; o < outer; o++) {
+      const from = 2 * ((o * n + idx) * inner);
+      out.set(this.data.subarray(from, from + 2 * inner), 2 * o * inner);
+    }
+    return derivedKey(new Key(out, [...this.shape.slice(0, h), ...this.shape.slice(h + 1)]), this);
   }
 
   /** Key data as `[k0, k1]` pairs (nested by batch shape) — what `jax.random.key_data` prints. */
@@ -59,8 +71,9 @@ export class Key {
 
   /** Iterate over the leading axis, so `const [a, b] = split(key)` works like unpacking in jax. */
   *[Symbol.iterator](): IterableIterator<Key> {
-    if (this.shape.length === 0) throw new Error('Key: cannot iterate over a single key (shape [])');
-    for (let i = 0; i < this.shape[0]!; i++) yield this.at(i);
+    const h = hiddenDims(this);
+    if (this.shape.length === h) throw new Error('Key: cannot iterate over a single key (shape [])');
+    for (let i = 0; i < this.shape[h]!; i++) yield this.at(i);
   }
 
   toString(): string {

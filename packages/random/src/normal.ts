@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { erfinv32, f32FromBits } from './f32.js';
 import type { Key } from './key.js';
@@ -51,11 +52,12 @@ function sample(fn: string, key: Key, shape: readonly number[], opts: NormalOpti
 
 /** Normal float32 samples, like `jax.random.normal` (then `* stddev + mean`), as a Float32Array. */
 export function normalArray(key: Key, shape: readonly number[] = [], opts: NormalOptions = {}): Float32Array {
+  checkNoVmapAxes('normalArray', key);
   return sample('normalArray', key, shape, opts)[0];
 }
 
 /** Normal float32 samples, like `jax.random.normal` (then `* stddev + mean`); shape `[...key.shape, ...shape]`. */
 export function normal(key: Key, shape: readonly number[] = [], opts: NormalOptions = {}): tf.Tensor {
   const [out, s] = sample('normal', key, shape, opts);
-  return tf.tensor(out, [...key.shape, ...s], 'float32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sampledTensor, checkNoVmapAxes } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { readInput, stridesOf, takeAlong, type ArrayInputLike, type Values } from './tensor-input.js';
@@ -52,6 +53,11 @@ export function shuffleIndices(k0: number, k1: number, shape: readonly number[],
 
 /** A random permutation of 0..n-1, like `jax.random.permutation(key, n)`, as an Int32Array. */
 export function permutationArray(key: Key, n: number): Int32Array {
+  checkNoVmapAxes('permutationArray', key);
+  return permutationValues(key, n);
+}
+
+function permutationValues(key: Key, n: number): Int32Array {
   checkKey('permutationArray', key);
   checkInt('permutationArray', 'n', n, 0, 0x7fffffff);
   return mapKeys(key, n, Int32Array, (k0, k1, out, off) => out.set(shuffleIndices(k0, k1, [n], 0), off));
@@ -74,7 +80,7 @@ export function permutation(key: Key, x: number | ArrayInputLike, opts: Permutat
   if (typeof x === 'number') {
     const n = checkInt('permutation', 'x', x, 0, 0x7fffffff);
     if ((opts.axis ?? 0) !== 0) throw new Error(`permutation: axis must be 0 for an integer x, got ${show(opts.axis)}`);
-    return tf.tensor(permutationArray(key, n), [...key.shape, n], 'int32');
+    return sampledTensor(tf.tensor(permutationValues(key, n), [...key.shape, n], 'int32'), key);
   }
   const input = readInput('permutation', 'x', x);
   if (input.shape.length === 0) throw new Error('permutation: x must be an integer or an array of rank >= 1, got a scalar tensor');
@@ -93,5 +99,5 @@ export function permutation(key: Key, x: number | ArrayInputLike, opts: Permutat
       out.set(takeAlong(input, shuffleIndices(k0, k1, [input.shape[axis]!], 0), axis), b * size);
     }
   }
-  return tf.tensor(out, [...key.shape, ...input.shape], input.dtype);
+  return sampledTensor(tf.tensor(out, [...key.shape, ...input.shape], input.dtype), key);
 }

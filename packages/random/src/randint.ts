@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { hashIotaInto } from './threefry.js';
@@ -47,6 +48,7 @@ function sample(fn: string, key: Key, shape: readonly number[], minval: number, 
 
 /** Uniform int32 samples in [minval, maxval), like `jax.random.randint`, as an Int32Array. */
 export function randintArray(key: Key, shape: readonly number[], minval: number, maxval: number): Int32Array {
+  checkNoVmapAxes('randintArray', key);
   return sample('randintArray', key, shape, minval, maxval)[0];
 }
 
@@ -56,5 +58,5 @@ export function randintArray(key: Key, shape: readonly number[], minval: number,
  */
 export function randint(key: Key, shape: readonly number[], minval: number, maxval: number): tf.Tensor {
   const [out, s] = sample('randint', key, shape, minval, maxval);
-  return tf.tensor(out, [...key.shape, ...s], 'int32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'int32'), key);
 }

@@ -1,3 +1,4 @@
+import { derivedKey } from './batching.js';
 import { Key } from './key.js';
 import { hashIotaInto, threefry2x32Block } from './threefry.js';
 import { checkKey, show } from './validate.js';
@@ -15,7 +16,7 @@ export function split(key: Key, num = 2): Key {
   const words = 2 * num;
   const out = new Uint32Array(key.size * words);
   for (let i = 0; i < key.size; i++) hashIotaInto(key.data[2 * i]!, key.data[2 * i + 1]!, words, out, i * words);
-  return new Key(out, [...key.shape, num]);
+  return derivedKey(new Key(out, [...key.shape, num]), key);
 }
 
 /**
@@ -33,5 +34,5 @@ export function foldIn(key: Key, data: number): Key {
     out[2 * i] = y0;
     out[2 * i + 1] = y1;
   }
-  return new Key(out, key.shape);
+  return derivedKey(new Key(out, key.shape), key);
 }

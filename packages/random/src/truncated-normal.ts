@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkNoVmapAxes, sampledTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { erf32, erfinv32, ftz32, nextAfter32 } from './f32.js';
 import type { Key } from './key.js';
@@ -54,11 +55,12 @@ function sample(fn: string, key: Key, lower: number, upper: number, shape: reado
 
 /** Standard normal samples truncated to (lower, upper), like `jax.random.truncated_normal`, as a Float32Array. */
 export function truncatedNormalArray(key: Key, lower: number, upper: number, shape: readonly number[] = []): Float32Array {
+  checkNoVmapAxes('truncatedNormalArray', key);
   return sample('truncatedNormalArray', key, lower, upper, shape)[0];
 }
 
 /** Standard normal samples truncated to (lower, upper), like `jax.random.truncated_normal`. */
 export function truncatedNormal(key: Key, lower: number, upper: number, shape: readonly number[] = []): tf.Tensor {
   const [out, s] = sample('truncatedNormal', key, lower, upper, shape);
-  return tf.tensor(out, [...key.shape, ...s], 'float32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
 }

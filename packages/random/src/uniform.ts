@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sampledTensor, checkNoVmapAxes } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import { fma32, ftz32 } from './f32.js';
 import type { Key } from './key.js';
@@ -49,6 +50,7 @@ export function uniformBounds(fn: string, opts: UniformOptions): [number, number
 /** Uniform float32 samples in [minval, maxval), like `jax.random.uniform`, as a Float32Array. */
 export function uniformArray(key: Key, shape: readonly number[] = [], opts: UniformOptions = {}): Float32Array {
   checkKey('uniformArray', key);
+  checkNoVmapAxes('uniformArray', key);
   const n = sizeOf(checkShape('uniformArray', shape));
   const [lo, hi] = uniformBounds('uniformArray', opts);
   return mapKeys(key, n, Float32Array, (k0, k1, out, off) => uniformInto(k0, k1, n, out, off, lo, hi));
@@ -61,5 +63,5 @@ export function uniform(key: Key, shape: readonly number[] = [], opts: UniformOp
   const [lo, hi] = uniformBounds('uniform', opts);
   const n = sizeOf(s);
   const out = mapKeys(key, n, Float32Array, (k0, k1, o, off) => uniformInto(k0, k1, n, o, off, lo, hi));
-  return tf.tensor(out, [...key.shape, ...s], 'float32');
+  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { Key, setKeyBatchHooks } from '@lopt/random';
 import { engine, shareData, type EngineInternals } from './engine.js';
 import { RULES, fallbackRule, type BatchedArg, type RuleContext } from './batching-rules.js';
 
@@ -19,6 +20,8 @@ export interface BatchInfo {
 }
 
 const infos = new WeakMap<tf.Tensor, BatchInfo>();
+/** PRNG keys inside vmap: the key object is the whole key batch, its leading axes the vmap axes. */
+const keyInfos = new WeakMap<Key, BatchInfo>();
 const active: number[] = []; // batch size per active level; level = index + 1
 
 export function activeLevels(): readonly number[] {
@@ -119,6 +122,28 @@ export function toParent(t: tf.Tensor, level: number): tf.Tensor | null {
   return v;
 }
 
+/** Number of leading vmap axes a key carries (0 outside vmap). */
+export function keyVmapDims(key: Key): number {
+  return keyInfos.get(key)?.levels.length ?? 0;
+}
+
+/** A key batch (vmap axis first, after any outer vmap axes) as seen inside vmap `level`. */
+export function keyToLogical(key: Key, level: number, size: number): Key {
+  const info = keyInfos.get(key);
+  const out = new Key(key.data, key.shape);
+  keyInfos.set(out, { levels: [...(info?.levels ?? []), level], sizes: [...(info?.sizes ?? []), size] });
+  return out;
+}
+
+/** The key batch for the caller of vmap `level` (its axis first), or null if not batched there. */
+export function keyToParent(key: Key, level: number): Key | null {
+  const info = keyInfos.get(key);
+  if (!info || info.levels[info.levels.length - 1] !== level) return null;
+  const out = new Key(key.data, key.shape);
+  if (info.levels.length > 1) keyInfos.set(out, { levels: info.levels.slice(0, -1), sizes: info.sizes.slice(0, -1) });
+  return out;
+}
+
 function innermostLevel(inputs: Record<string, tf.Tensor> | tf.Tensor[]): number {
   let level = 0;
   for (const k in inputs) {
@@ -135,6 +160,16 @@ function installBatching(): void {
   if (installed) return;
   installed = true;
   const e = engine();
+  // Samplers of @lopt/random draw for the whole key batch; these hooks make their results logical.
+  setKeyBatchHooks({
+    hiddenDims: keyVmapDims,
+    markKey: (key, like) => {
+      const info = keyInfos.get(like);
+      if (info) keyInfos.set(key, info);
+      return key;
+    },
+    wrapTensor: (t, like) => wrapPhysical(t, keyInfos.get(like)!),
+  });
   const origRunKernel = e.runKernel;
   e.runKernel = function (this: EngineInternals, name, inputs, attrs) {
     if (active.length === 0) return origRunKernel.call(this, name, inputs, attrs);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, isPlainObject, type Path } from '@lopt/tree';
-import { toLogical, toParent, withLevel } from './batching.js';
+import { isKey, Key } from '@lopt/random';
+import { keyToLogical, keyToParent, keyVmapDims, toLogical, toParent, withLevel } from './batching.js';
 
 /** Batch axis of an argument or output: a number, `null` (not batched), or a tree of those matching it. */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: string]: AxisSpec };
@@ -72,10 +73,19 @@ export function vmap<F extends (...args: any[]) => unknown>(
         const ax = axes[j];
         if (ax == null) return;
         const where = `argument ${i} at ${formatPath(paths[j]!)}`;
-        if (!isTensor(l)) throw new Error(`vmap: ${where} is a ${describeValue(l)}; only tensors can have a batch axis (use null)`);
-        const a2 = ax < 0 ? ax + l.rank : ax;
-        if (a2 < 0 || a2 >= l.rank) throw new Error(`vmap: ${where}: axis ${ax} out of range for shape [${l.shape.join(',')}]`);
-        const n = l.shape[a2]!;
+        let n: number;
+        if (isKey(l)) {
+          // Key batches are mapped over their leading axis (after any outer vmap axes).
+          const h = keyVmapDims(l);
+          if (ax !== 0) throw new Error(`vmap: ${where} is a key batch; keys can only be mapped over axis 0, got ${ax}`);
+          if (l.shape.length <= h) throw new Error(`vmap: ${where} is a single key; give it inAxes null or pass a key batch (split(key, n))`);
+          n = l.shape[h]!;
+        } else {
+          if (!isTensor(l)) throw new Error(`vmap: ${where} is a ${describeValue(l)}; only tensors and key batches can have a batch axis (use null)`);
+          const a2 = ax < 0 ? ax + l.rank : ax;
+          if (a2 < 0 || a2 >= l.rank) throw new Error(`vmap: ${where}: axis ${ax} out of range for shape [${l.shape.join(',')}]`);
+          n = l.shape[a2]!;
+        }
         if (size === undefined) {
           size = n;
           sizeFrom = where;
@@ -93,7 +103,9 @@ export function vmap<F extends (...args: any[]) => unknown>(
           def.unflatten(
             ls.map((l, j) => {
               const ax = axes[j];
-              if (ax == null || !isTensor(l)) return l;
+              if (ax == null) return l;
+              if (isKey(l)) return keyToLogical(l, level, B);
+              if (!isTensor(l)) return l;
               const a2 = ax < 0 ? ax + l.rank : ax;
               const moved = a2 === 0 ? l : tf.transpose(l, [a2, ...l.shape.map((_, d) => d).filter((d) => d !== a2)]);
               return toLogical(moved, level, B);
@@ -115,6 +127,19 @@ function finishOutputs(out: unknown, outAxes: AxisSpec, level: number, size: num
     ls.map((l, j) => {
       const ax = axes[j];
       const where = `output at ${formatPath(paths[j]!)}`;
+      if (isKey(l)) {
+        const parent = keyToParent(l, level);
+        if (ax == null) {
+          if (parent) throw new Error(`vmap: ${where} is a key that depends on the batch, but its outAxes is null`);
+          return l;
+        }
+        if (ax !== 0) throw new Error(`vmap: ${where} is a key; keys can only be stacked on axis 0, got ${ax}`);
+        if (parent) return parent;
+        if (keyVmapDims(l) > 0) throw new Error(`vmap: ${where}: broadcasting a key batched only by an outer vmap is not supported`);
+        const tiled = new Uint32Array(size * l.data.length);
+        for (let b = 0; b < size; b++) tiled.set(l.data, b * l.data.length);
+        return new Key(tiled, [size, ...l.shape]);
+      }
       if (!isTensor(l)) {
         if (ax == null) return l;
         throw new Error(`vmap: ${where} is a ${describeValue(l)}; give it outAxes null or return a tensor`);
