@@ -19,7 +19,7 @@ const median = (xs: number[]) => {
  * Whatever fn returns is disposed; the tensor count must not grow (checked).
  */
 export function bench(name: string, fn: () => unknown, opts: { warmup?: number; reps?: number; extra?: Record<string, unknown> } = {}): Timing {
-  const { warmup = 5, reps = 50 } = opts;
+  const { warmup = 20, reps = 50 } = opts;
   const dispose = (r: unknown) => tf.dispose(r as tf.TensorContainer);
   for (let i = 0; i < warmup; i++) dispose(fn());
   const before = tf.memory().numTensors;
