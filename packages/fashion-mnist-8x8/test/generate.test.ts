@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generate } from '../scripts/generate.js';
 import { dataDir, fileName } from '../src/index.js';
 import { ORIGINALS, itOriginals } from './helpers.js';

@@ -77,6 +77,40 @@ export function biasCorrection(decay: Numeric, t: tf.Tensor): tf.Tensor {
 /** The int32 count as float32, for bias corrections. */
 export const countF = (count: tf.Tensor): tf.Tensor => tf.cast(count, 'float32');
 
+/**
+ * optax's update_moment, leaf by leaf: `(1 - decay)·f(g) + decay·m` (f is the identity for a first
+ * moment, a square for a second). `c` is `1 - decay`, when the caller already has it.
+ */
+export function ema(
+  g: readonly tf.Tensor[],
+  m: readonly tf.Tensor[],
+  decay: Numeric,
+  f: (x: tf.Tensor, i: number) => tf.Tensor = (x) => x,
+  c: Numeric = oneMinus(decay),
+): tf.Tensor[] {
+  return g.map((x, i) => tf.add(tf.mul(c, f(x, i)), tf.mul(decay, m[i]!)));
+}
+
+/** One Adam-family step: the new count and the bias corrections `1 - b^t` (and `1 - b1^(t+1)` for nesterov). */
+export interface AdamStep {
+  readonly count: tf.Scalar;
+  readonly bc1: tf.Tensor;
+  readonly bc2: tf.Tensor;
+  readonly bc1Next: tf.Tensor;
+}
+
+export function adamStep(stateCount: tf.Tensor, b1: Numeric, b2: Numeric, nesterov: boolean): AdamStep {
+  const count = increment(stateCount);
+  const t = countF(count);
+  const bc1 = biasCorrection(b1, t);
+  return { count, bc1, bc2: biasCorrection(b2, t), bc1Next: nesterov ? biasCorrection(b1, tf.add(t, 1)) : bc1 };
+}
+
+/** The bias-corrected first moment; with nesterov `b1·mu/(1 - b1^(t+1)) + (1 - b1)·g/(1 - b1^t)` as optax. */
+export function muHat(mu: tf.Tensor, g: tf.Tensor, b1: Numeric, c1: Numeric, s: AdamStep, nesterov: boolean): tf.Tensor {
+  return nesterov ? tf.add(tf.mul(b1, tf.div(mu, s.bc1Next)), tf.mul(c1, tf.div(g, s.bc1))) : tf.div(mu, s.bc1);
+}
+
 /** `x + c`, skipped when c is the number 0 (eps_root = 0 is the common case). */
 export const addMaybe = (x: tf.Tensor, c: Numeric): tf.Tensor => (c === 0 ? x : tf.add(x, c));
 

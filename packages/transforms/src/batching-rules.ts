@@ -87,7 +87,7 @@ const select: Rule = (c) => {
 const batchMatMul: Rule = (c) => {
   const a = c.args.a!;
   const b = c.args.b!;
-  const { transposeA, transposeB } = c.attrs as { transposeA: boolean; transposeB: boolean };
+  const { transposeA } = c.attrs as { transposeA: boolean };
   const la = lrank(a);
   const lb = lrank(b);
   // Fast path: batched activations times shared weights is one big 2-D matmul.

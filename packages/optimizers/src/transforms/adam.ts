@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
-import type { Numeric } from '../base.js';
+import type { GradientTransformation, Numeric } from '../base.js';
 import { defineFactory, type Factory } from '../factory.js';
-import { addMaybe, biasCorrection, countF, flatLike, flatTensors, increment, oneMinus, zeroCount } from '../internal.js';
+import { adamStep, addMaybe, ema, flatLike, flatTensors, muHat, oneMinus, zeroCount } from '../internal.js';
 import { checkNonNegative, checkUnit } from '../validate.js';
 
 export interface ScaleByAdamOptions {
@@ -46,12 +46,27 @@ export const scaleByAdam = defineFactory<ScaleByAdamOptions, ScaleByAdamState>(
   (o) => adamTransform('scaleByAdam', o),
 ) as Factory<ScaleByAdamOptions, ScaleByAdamState>;
 
-export function adamTransform(fname: string, o: Required<ScaleByAdamOptions>) {
-  const { b1, b2, eps, epsRoot, nesterov } = o;
-  checkUnit(fname, 'b1', b1);
-  checkUnit(fname, 'b2', b2);
-  checkNonNegative(fname, 'eps', eps);
-  checkNonNegative(fname, 'epsRoot', epsRoot);
+/** New moments and updates from flat leaves (one step of an Adam-family transformation). */
+export type AdamFamilyStep = (
+  g: readonly tf.Tensor[],
+  mu0: readonly tf.Tensor[],
+  nu0: readonly tf.Tensor[],
+  count: tf.Scalar,
+) => { out: tf.Tensor[]; mu: tf.Tensor[]; nu: tf.Tensor[]; count: tf.Scalar };
+
+/**
+ * The skeleton of the transformations with Adam's state `{count, mu, nu}` (adam, belief, adamax):
+ * option checks, init, and an update that checks and flattens updates and moments once.
+ */
+export function adamFamily(
+  fname: string,
+  o: { b1: Numeric; b2: Numeric; eps: Numeric; epsRoot?: Numeric },
+  step: AdamFamilyStep,
+): GradientTransformation<ScaleByAdamState> {
+  checkUnit(fname, 'b1', o.b1);
+  checkUnit(fname, 'b2', o.b2);
+  checkNonNegative(fname, 'eps', o.eps);
+  if (o.epsRoot !== undefined) checkNonNegative(fname, 'epsRoot', o.epsRoot);
   return {
     init: (params: unknown) => adamInit(fname, params),
     update<U>(updates: U, state: ScaleByAdamState): [U, ScaleByAdamState] {
@@ -59,24 +74,21 @@ export function adamTransform(fname: string, o: Required<ScaleByAdamOptions>) {
         const g = flatTensors(fname, 'updates', updates);
         const mu0 = flatLike(fname, g, 'updates', state.mu, 'state.mu');
         const nu0 = flatLike(fname, g, 'updates', state.nu, 'state.nu');
-        const count = increment(state.count);
-        const c1 = oneMinus(b1);
-        const c2 = oneMinus(b2);
-        const t = countF(count);
-        const bc1 = biasCorrection(b1, t);
-        const bc2 = biasCorrection(b2, t);
-        const bc1Next = nesterov ? biasCorrection(b1, tf.add(t, 1)) : bc1;
-        const mu = g.leaves.map((x, i) => tf.add(tf.mul(c1, x), tf.mul(b1, mu0[i]!)));
-        const nu = g.leaves.map((x, i) => tf.add(tf.mul(c2, tf.square(x)), tf.mul(b2, nu0[i]!)));
-        const out = g.leaves.map((x, i) => {
-          const muHat = nesterov
-            ? tf.add(tf.mul(b1, tf.div(mu[i]!, bc1Next)), tf.mul(c1, tf.div(x, bc1)))
-            : tf.div(mu[i]!, bc1);
-          const nuHat = tf.div(nu[i]!, bc2);
-          return tf.div(muHat, addMaybe(tf.sqrt(addMaybe(nuHat, epsRoot)), eps));
-        });
-        return [g.def.unflatten<U>(out), { count, mu: g.def.unflatten(mu), nu: g.def.unflatten(nu) }];
+        const r = step(g.leaves, mu0, nu0, state.count);
+        return [g.def.unflatten<U>(r.out), { count: r.count, mu: g.def.unflatten(r.mu), nu: g.def.unflatten(r.nu) }];
       });
     },
   };
+}
+
+export function adamTransform(fname: string, o: Required<ScaleByAdamOptions>): GradientTransformation<ScaleByAdamState> {
+  const { b1, b2, eps, epsRoot, nesterov } = o;
+  return adamFamily(fname, o, (g, mu0, nu0, count) => {
+    const s = adamStep(count, b1, b2, nesterov);
+    const c1 = oneMinus(b1);
+    const mu = ema(g, mu0, b1, undefined, c1);
+    const nu = ema(g, nu0, b2, tf.square);
+    const out = g.map((x, i) => tf.div(muHat(mu[i]!, x, b1, c1, s, nesterov), addMaybe(tf.sqrt(addMaybe(tf.div(nu[i]!, s.bc2), epsRoot)), eps)));
+    return { out, mu, nu, count: s.count };
+  });
 }

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
 import { defineFactory, type Factory } from '../factory.js';
-import { addMaybe, biasCorrection, countF, flatLike, flatTensors, increment, oneMinus } from '../internal.js';
-import { checkNonNegative, checkUnit } from '../validate.js';
-import { adamInit, type ScaleByAdamState } from './adam.js';
+import { adamStep, addMaybe, ema, muHat, oneMinus } from '../internal.js';
+import { adamFamily, type ScaleByAdamState } from './adam.js';
 
 export interface ScaleByBeliefOptions {
   /** Decay of the first moment (default 0.9). */
@@ -28,37 +26,14 @@ export const scaleByBelief = defineFactory<ScaleByBeliefOptions, ScaleByAdamStat
   (o) => beliefTransform('scaleByBelief', o),
 ) as Factory<ScaleByBeliefOptions, ScaleByAdamState>;
 
-export function beliefTransform(fname: string, { b1, b2, eps, epsRoot, nesterov }: Required<ScaleByBeliefOptions>) {
-  checkUnit(fname, 'b1', b1);
-  checkUnit(fname, 'b2', b2);
-  checkNonNegative(fname, 'eps', eps);
-  checkNonNegative(fname, 'epsRoot', epsRoot);
-  return {
-    init: (params: unknown) => adamInit(fname, params),
-    update<U>(updates: U, state: ScaleByAdamState): [U, ScaleByAdamState] {
-      return scope(() => {
-        const g = flatTensors(fname, 'updates', updates);
-        const mu0 = flatLike(fname, g, 'updates', state.mu, 'state.mu');
-        const nu0 = flatLike(fname, g, 'updates', state.nu, 'state.nu');
-        const count = increment(state.count);
-        const c1 = oneMinus(b1);
-        const c2 = oneMinus(b2);
-        const t = countF(count);
-        const bc1 = biasCorrection(b1, t);
-        const bc2 = biasCorrection(b2, t);
-        const bc1Next = nesterov ? biasCorrection(b1, tf.add(t, 1)) : bc1;
-        const mu = g.leaves.map((x, i) => tf.add(tf.mul(c1, x), tf.mul(b1, mu0[i]!)));
-        const nu = g.leaves.map((x, i) =>
-          addMaybe(tf.add(tf.mul(c2, tf.square(tf.sub(x, mu[i]!))), tf.mul(b2, nu0[i]!)), epsRoot),
-        );
-        const out = g.leaves.map((x, i) => {
-          const muHat = nesterov
-            ? tf.add(tf.mul(b1, tf.div(mu[i]!, bc1Next)), tf.mul(c1, tf.div(x, bc1)))
-            : tf.div(mu[i]!, bc1);
-          return tf.div(muHat, addMaybe(tf.sqrt(tf.div(nu[i]!, bc2)), eps));
-        });
-        return [g.def.unflatten<U>(out), { count, mu: g.def.unflatten(mu), nu: g.def.unflatten(nu) }];
-      });
-    },
-  };
+export function beliefTransform(fname: string, o: Required<ScaleByBeliefOptions>) {
+  const { b1, b2, eps, epsRoot, nesterov } = o;
+  return adamFamily(fname, o, (g, mu0, nu0, count) => {
+    const s = adamStep(count, b1, b2, nesterov);
+    const c1 = oneMinus(b1);
+    const mu = ema(g, mu0, b1, undefined, c1);
+    const nu = ema(g, nu0, b2, (x, i) => tf.square(tf.sub(x, mu[i]!))).map((v) => addMaybe(v, epsRoot));
+    const out = g.map((x, i) => tf.div(muHat(mu[i]!, x, b1, c1, s, nesterov), addMaybe(tf.sqrt(tf.div(nu[i]!, s.bc2)), eps)));
+    return { out, mu, nu, count: s.count };
+  });
 }

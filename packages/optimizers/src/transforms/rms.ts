@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
 import { defineFactory, type Factory } from '../factory.js';
-import { biasCorrection, countF, flatLike, flatTensors, fullLike, increment, oneMinus, zeroCount } from '../internal.js';
+import { biasCorrection, countF, ema, flatLike, flatTensors, fullLike, increment, oneMinus, zeroCount } from '../internal.js';
 import { checkNonNegative, checkUnit } from '../validate.js';
 
 export interface ScaleByRmsOptions {
@@ -66,8 +66,7 @@ export function rmsTransform(fname: string, o: Required<ScaleByRmsOptions>) {
       return scope(() => {
         const g = flatTensors(fname, 'updates', updates);
         const nu0 = flatLike(fname, g, 'updates', state.nu, 'state.nu');
-        const c = oneMinus(decay);
-        const nu = g.leaves.map((x, i) => tf.add(tf.mul(c, tf.square(x)), tf.mul(decay, nu0[i]!)));
+        const nu = ema(g.leaves, nu0, decay, tf.square);
         let count: tf.Scalar | undefined;
         let corr: tf.Tensor | undefined;
         if (bc) {
@@ -109,8 +108,8 @@ export function stddevTransform(fname: string, o: Required<ScaleByRmsOptions>) {
         const mu0 = flatLike(fname, g, 'updates', state.mu, 'state.mu');
         const nu0 = flatLike(fname, g, 'updates', state.nu, 'state.nu');
         const c = oneMinus(decay);
-        const mu = g.leaves.map((x, i) => tf.add(tf.mul(c, x), tf.mul(decay, mu0[i]!)));
-        const nu = g.leaves.map((x, i) => tf.add(tf.mul(c, tf.square(x)), tf.mul(decay, nu0[i]!)));
+        const mu = ema(g.leaves, mu0, decay, undefined, c);
+        const nu = ema(g.leaves, nu0, decay, tf.square, c);
         let count: tf.Scalar | undefined;
         let corr: tf.Tensor | undefined;
         if (bc) {

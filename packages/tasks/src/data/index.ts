@@ -24,13 +24,5 @@ export {
 export { FASHION_MNIST_URL, FASHION_MNIST_FILES, FASHION_MNIST_FILE_LIST, type DatasetFile, type FashionMnistFileKey } from './files.js';
 export { parseIdx, decodeIdx, readIdxFile, isGzip, IDX_MAGIC_IMAGES, IDX_MAGIC_LABELS, type IdxArray } from './idx.js';
 export { userCacheDir, searchLocations, defaultDatasetDir, type SearchLocation } from './paths.js';
-export {
-  resizeBilinear,
-  resizeAndScale,
-  resize28to8x16,
-  toFloat32,
-  bilinearWeights,
-  type ResizeOptions,
-  type AxisWeights,
-} from './resize.js';
+export * from './resize.js';
 export { CLASS_NAMES as FASHION_MNIST_CLASS_NAMES } from '@lopt/fashion-mnist-8x8';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { normal, randintArray, split, type Key } from '@lopt/random';
+import { normal, randintArray, split } from '@lopt/random';
 import { softmaxCrossEntropyWithIntegerLabels } from '@lopt/optimizers';
 import type { Datasets, Task, TaskFamily } from '../base.js';
 import { fashionMnist, type FashionMnistData } from '../data/index.js';

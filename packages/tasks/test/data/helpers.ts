@@ -1,33 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { HAVE_ORIGINALS, ORIGINALS, itOriginals } from '../../../fashion-mnist-8x8/test/helpers.js';
 
-
-/**
- * The original Fashion-MNIST IDX files, read by tests only: $LOPT_FMNIST_ORIGINALS, else
- * shared/data/fashion-mnist next to the repository (or next to any folder above it). Tests that
- * need them are skipped, with a note, when they cannot be found (e.g. a clone on another machine).
- */
-function findOriginals(start: string): string | undefined {
-  const env = process.env.LOPT_FMNIST_ORIGINALS;
-  if (env) return existsSync(env) ? env : undefined;
-  for (let dir = start; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'data', 'fashion-mnist');
-    if (existsSync(join(candidate, 't10k-labels-idx1-ubyte.gz'))) return `${candidate}/`;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-const found = findOriginals(fileURLToPath(new URL('../../../../', import.meta.url)));
-export const HAVE_ORIGINALS = found !== undefined;
-export const ORIGINALS = found ?? '/nonexistent/fashion-mnist/';
-if (!HAVE_ORIGINALS) console.warn('[lopt tests] original Fashion-MNIST files not found (set LOPT_FMNIST_ORIGINALS): skipping the tests that read them');
-/** `it` for tests that read the original files. */
-export const itOriginals = it.skipIf(!HAVE_ORIGINALS);
+// The original Fashion-MNIST files: found (or skipped) the same way as in the data package's tests.
+export { HAVE_ORIGINALS, ORIGINALS, itOriginals };
 
 /** A fresh temp dir per test, removed afterwards. */
 export function useTempDir(): () => string {
