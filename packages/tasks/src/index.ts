@@ -15,7 +15,7 @@ export {
   type LinearRegressionOptions,
   type LinearRegressionBatch,
 } from './tasks/linear-regression.js';
-export { quadraticFamily, quadraticBatchFamily, quadraticLoss, keysColumn, type QuadraticConfig, type QuadraticOptions, type QuadraticBatchOptions } from './tasks/quadratic.js';
+export { quadraticFamily, quadraticBatchFamily, quadraticLoss, type QuadraticConfig, type QuadraticOptions, type QuadraticBatchOptions } from './tasks/quadratic.js';
 export { sinusoidFamily, type SinusoidConfig, type SinusoidBatch, type SinusoidOptions } from './tasks/sinusoid.js';
 export {
   imageMlpTask,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { normal, split, wrapKeyData, type Key } from '@lopt/random';
+import { normal, split, type Key } from '@lopt/random';
+import { vmap } from '@lopt/transforms';
 import type { Task, VectorizedTaskFamily } from '../base.js';
 import { clipNormalizer } from '../normalizer.js';
 
@@ -57,7 +58,7 @@ export function quadraticFamily(opts: QuadraticOptions = {}): VectorizedTaskFami
       normalizer,
     }),
     // Keys carry the task axis: a key batch [T] gives [T, d] (random functions take key batches).
-    vectorizedInit: (_cfgs, keys) => normal(keysColumn(keys, 2), [dim]),
+    vectorizedInit: (_cfgs, keys) => vmap((k: Key) => normal(split(k, 3).at(2), [dim]))(keys),
     vectorizedLoss: (cfgs, params) => {
       check(cfgs, params, dim, 'quadratic vectorizedLoss');
       return quadraticLoss(cfgs, params) as tf.Tensor1D;
@@ -65,15 +66,6 @@ export function quadraticFamily(opts: QuadraticOptions = {}): VectorizedTaskFami
   };
 }
 
-/** For a key batch [T], the j-th key of split(key_t, 3) for every t, as a batch [T]. */
-export function keysColumn(keys: Key, j: number, num = 3): Key {
-  if (keys.shape.length !== 1) throw new Error(`keysColumn: expected a key batch of shape [T], got [${keys.shape.join(',')}]`);
-  const s = split(keys, num); // [T, num]
-  const T = keys.shape[0]!;
-  const data = new Uint32Array(2 * T);
-  for (let t = 0; t < T; t++) data.set(s.data.subarray(2 * (t * num + j), 2 * (t * num + j) + 2), 2 * t);
-  return wrapKeyData(data, [T]);
-}
 
 export interface QuadraticBatchOptions extends QuadraticOptions {
   /** Problems per task (seed 001: 128). */
@@ -106,7 +98,7 @@ export function quadraticBatchFamily(opts: QuadraticBatchOptions = {}): Vectoriz
       },
       normalizer,
     }),
-    vectorizedInit: (_cfgs, keys) => tf.tidy(() => normal(keysColumn(keys, 2), [B, dim])),
+    vectorizedInit: (_cfgs, keys) => vmap((k: Key) => normal(split(k, 3).at(2), [B, dim]))(keys),
     vectorizedLoss: (cfgs, params) => tf.tidy(() => tf.mean(single.vectorizedLoss(cfgs, params, undefined as never, null), -1) as tf.Tensor1D),
   };
 }

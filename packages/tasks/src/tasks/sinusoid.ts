@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { split, uniform, type Key } from '@lopt/random';
-import * as tree from '@lopt/tree';
 import { vmap } from '@lopt/transforms';
 import type { BatchStream, Task, VectorizedTaskFamily } from '../base.js';
 import { mlpApply, mlpInit, type MLPParams } from '../nets.js';
@@ -90,12 +89,7 @@ export function sinusoidFamily(opts: SinusoidOptions = {}): VectorizedTaskFamily
       const [ks, kq] = [s.at(0), s.at(1)];
       return { support: sampleBatch(cfg, ks), query: sampleBatch(cfg, kq) };
     },
-    vectorizedInit: (_cfgs, keys) => {
-      const per = Array.from({ length: keys.shape[0]! }, (_, t) => init(keys.at(t)));
-      const stacked = tree.stack(per);
-      tree.dispose(per);
-      return stacked;
-    },
+    vectorizedInit: (_cfgs, keys) => vmap(init)(keys),
     vectorizedLoss: (_cfgs, params, _keys, batches) => vmap(mse)(params, batches) as tf.Tensor1D,
   };
 }
