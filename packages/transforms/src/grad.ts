@@ -64,40 +64,45 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
   let aux: unknown;
   let yInfo: BatchInfo | undefined;
   const adopted: tf.Tensor[] = [];
-  const { value, grads } = gradients(
-    () => {
-      const forwardScope = e.state.activeScope?.id;
-      const out = f(...newArgs);
-      let y: unknown = out;
-      if (opts.hasAux) {
-        if (!Array.isArray(out) || out.length !== 2) {
-          throw new Error(`${fname}: with hasAux, f must return [value, aux], got ${describeValue(out)}`);
-        }
-        [y, aux] = out as [unknown, unknown];
-        // Keep aux tensors made inside f alive past the forward tidy; adopted below.
-        for (const t of flatten(aux)[0]) {
-          if (isTensor(t) && !t.kept && (t as { scopeId?: number }).scopeId === forwardScope) {
-            e.keep(t);
-            adopted.push(t);
-          }
+  const forward = () => {
+    const forwardScope = e.state.activeScope?.id;
+    const out = f(...newArgs);
+    let y: unknown = out;
+    if (opts.hasAux) {
+      if (!Array.isArray(out) || out.length !== 2) {
+        throw new Error(`${fname}: with hasAux, f must return [value, aux], got ${describeValue(out)}`);
+      }
+      [y, aux] = out as [unknown, unknown];
+      // Keep aux tensors made inside f alive past the forward tidy; adopted below.
+      for (const t of flatten(aux)[0]) {
+        if (isTensor(t) && !t.kept && (t as { scopeId?: number }).scopeId === forwardScope) {
+          e.keep(t);
+          adopted.push(t);
         }
       }
-      if (!isTensor(y)) throw new Error(`${fname}: f must return a scalar tensor, got ${describeValue(y)}`);
-      const shape = logicalShape(y);
-      if (shape.length !== 0) {
-        throw new Error(`${fname}: f must return a scalar, got a tensor of shape [${shape.join(',')}] (sum or mean it first)`);
-      }
-      if (y.dtype !== 'float32') throw new Error(`${fname}: f must return a float32 scalar, got ${y.dtype}`);
-      // Under vmap, differentiate the whole batch at once (ones over every example); the logical
-      // view is freed here because tidy keeps tensors by id and the view shares y's id.
-      yInfo = batchInfo(y);
-      const phys = physicalView(y);
-      if (phys !== y) y.dispose();
-      return phys;
-    },
-    xs,
-    start,
-  );
+    }
+    if (!isTensor(y)) throw new Error(`${fname}: f must return a scalar tensor, got ${describeValue(y)}`);
+    const shape = logicalShape(y);
+    if (shape.length !== 0) {
+      throw new Error(`${fname}: f must return a scalar, got a tensor of shape [${shape.join(',')}] (sum or mean it first)`);
+    }
+    if (y.dtype !== 'float32') throw new Error(`${fname}: f must return a float32 scalar, got ${y.dtype}`);
+    // Under vmap, differentiate the whole batch at once (ones over every example); the logical
+    // view is freed here because tidy keeps tensors by id and the view shares y's id.
+    yInfo = batchInfo(y);
+    const phys = physicalView(y);
+    if (phys !== y) y.dispose();
+    return phys;
+  };
+  let result: ReturnType<typeof gradients>;
+  try {
+    result = gradients(forward, xs, start);
+  } catch (err) {
+    // Nothing f made survives a failure; our input copies and adopted aux go too.
+    tf.dispose([...xs, ...adopted]);
+    throw err;
+  }
+  const { value, grads } = result;
   for (const t of adopted) {
     (t as { kept: boolean }).kept = false;
     e.track(t);

@@ -20,6 +20,13 @@ export function gradients(
   let y: tf.Tensor;
   try {
     y = e.tidy('forward', f);
+  } catch (err) {
+    // A failed outermost forward: drop its tape and the tensors saved on it.
+    if (outermost && e.state.activeTape) {
+      for (const node of e.state.activeTape) for (const t of node.saved ?? []) t.dispose();
+      e.state.activeTape = null;
+    }
+    throw err;
   } finally {
     e.state.gradientDepth--;
   }

@@ -144,6 +144,23 @@ describe.each(BACKENDS)('grad (%s)', (backend) => {
     tf.dispose([x, i]);
   });
 
+  it('leaves no tensors behind when f throws', () => {
+    const x = tf.tensor1d([1, 2]);
+    const ints = tf.zeros([2], 'int32');
+    const before = tf.memory().numTensors;
+    const bad = (t: tf.Tensor) => {
+      tf.tanh(t);
+      throw new Error('boom');
+    };
+    expect(() => grad(bad)(x)).toThrow('boom');
+    expect(() => grad((t: tf.Tensor) => grad(bad)(t) as tf.Scalar)(x)).toThrow('boom');
+    expect(() => valueAndGrad((t: tf.Tensor) => [tf.sum(t), { extra: tf.ones([3]) }] as const, { hasAux: true })(ints)).toThrow('int32');
+    expect(tf.memory().numTensors).toBe(before);
+    // The engine is still usable afterwards.
+    expect(values(grad((t: tf.Tensor) => tf.sum(tf.square(t)) as tf.Scalar)(x) as tf.Tensor)).toEqual([2, 4]);
+    tf.dispose([x, ints]);
+  });
+
   it('stays flat over 1000 grad-of-grad steps', () => {
     let x: tf.Tensor = tf.scalar(0.5);
     const d2 = grad((t: tf.Tensor) => grad((u: tf.Tensor) => tf.sum(tf.mul(tf.tanh(u), tf.sigmoid(u))) as tf.Scalar)(t) as tf.Scalar);
