@@ -20,26 +20,23 @@ function checkSameShape(fname: string, a: tf.Tensor, an: string, b: tf.Tensor, b
   }
 }
 
+/** `predictions - targets` after the checks both regression losses make (targets default to 0). */
+function residual(fname: string, predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
+  checkFloat(fname, 'predictions', predictions);
+  if (targets === undefined) return predictions;
+  checkFloat(fname, 'targets', targets);
+  checkSameShape(fname, predictions, 'predictions', targets, 'targets');
+  return tf.sub(predictions, targets);
+}
+
 /** `(predictions - targets)²` elementwise; targets default to 0 (optax.squared_error). */
 export function squaredError(predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
-  const f = 'squaredError';
-  checkFloat(f, 'predictions', predictions);
-  if (targets !== undefined) {
-    checkFloat(f, 'targets', targets);
-    checkSameShape(f, predictions, 'predictions', targets, 'targets');
-  }
-  return tf.tidy(() => tf.square(targets === undefined ? predictions : tf.sub(predictions, targets)));
+  return tf.tidy(() => tf.square(residual('squaredError', predictions, targets)));
 }
 
 /** `0.5 (predictions - targets)²` elementwise (optax.l2_loss). */
 export function l2Loss(predictions: tf.Tensor, targets?: tf.Tensor): tf.Tensor {
-  const f = 'l2Loss';
-  checkFloat(f, 'predictions', predictions);
-  if (targets !== undefined) {
-    checkFloat(f, 'targets', targets);
-    checkSameShape(f, predictions, 'predictions', targets, 'targets');
-  }
-  return tf.tidy(() => tf.mul(0.5, tf.square(targets === undefined ? predictions : tf.sub(predictions, targets))));
+  return tf.tidy(() => tf.mul(0.5, tf.square(residual('l2Loss', predictions, targets))));
 }
 
 /**
