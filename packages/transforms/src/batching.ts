@@ -24,22 +24,8 @@ const infos = new WeakMap<tf.Tensor, BatchInfo>();
 const keyInfos = new WeakMap<Key, BatchInfo>();
 const active: number[] = []; // batch size per active level; level = index + 1
 
-export function activeLevels(): readonly number[] {
-  return active;
-}
-
 export function batchInfo(t: tf.Tensor): BatchInfo | undefined {
   return infos.get(t);
-}
-
-/** The per-example shape (what user code sees). */
-export function logicalShape(t: tf.Tensor): readonly number[] {
-  return t.shape;
-}
-
-export function physicalShape(t: tf.Tensor): number[] {
-  const info = infos.get(t);
-  return info ? [...info.sizes, ...t.shape] : [...t.shape];
 }
 
 /** The whole-batch view of a logical tensor (same id, same data); the tensor itself if unbatched. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, type TreeDef } from '@lopt/tree';
-import { batchInfo, liftForGrad, physicalView, rewrapLike, wrapPhysical, logicalShape, type BatchInfo } from './batching.js';
+import { batchInfo, liftForGrad, physicalView, rewrapLike, wrapPhysical, type BatchInfo } from './batching.js';
 import { engine } from './engine.js';
 import { ensureHigherOrderGradients } from './second-order.js';
 import { gradients } from './tape.js';
@@ -82,9 +82,9 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
       }
     }
     if (!isTensor(y)) throw new Error(`${fname}: f must return a scalar tensor, got ${describeValue(y)}`);
-    const shape = logicalShape(y);
-    if (shape.length !== 0) {
-      throw new Error(`${fname}: f must return a scalar, got a tensor of shape [${shape.join(',')}] (sum or mean it first)`);
+    // Under vmap y.shape is already the per-example shape.
+    if (y.rank !== 0) {
+      throw new Error(`${fname}: f must return a scalar, got a tensor of shape [${y.shape.join(',')}] (sum or mean it first)`);
     }
     if (y.dtype !== 'float32') throw new Error(`${fname}: f must return a float32 scalar, got ${y.dtype}`);
     // Under vmap, differentiate the whole batch at once (ones over every example); the logical
