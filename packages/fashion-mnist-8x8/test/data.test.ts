@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLASS_NAMES, COUNTS, dataDir, loadFashionMnist8x8, toFloat32 } from '../src/index.js';
-import { originals, itOriginals } from './helpers.js';
+import { originals, itOriginals } from '@lopt/test-utils';
 
 describe('shipped data', () => {
   it('has the official splits, counts and shapes', async () => {

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect } from 'vitest';
 import { generate } from '../scripts/generate.js';
 import { dataDir, fileName } from '../src/index.js';
-import { ORIGINALS, itOriginals } from './helpers.js';
+import { ORIGINALS, itOriginals } from '@lopt/test-utils';
 
 describe('scripts/generate.ts', () => {
   itOriginals('regenerates byte-identical data files from the original IDX files', async () => {

@@ -7,7 +7,7 @@ import {
   resizeBilinear,
   toFloat32,
 } from '../src/index.js';
-import { HAVE_ORIGINALS, originals } from './helpers.js';
+import { HAVE_ORIGINALS, originals } from '@lopt/test-utils';
 
 beforeAll(async () => {
   tf.env().set('IS_TEST', true);

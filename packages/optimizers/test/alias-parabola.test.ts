@@ -1,6 +1,6 @@
 import { beforeAll, describe, it } from 'vitest';
 import { CASES, expectOptimum, parabola, runCase } from './alias-cases.js';
-import { useBackend } from './helpers.js';
+import { useBackend } from '@lopt/test-utils';
 
 describe('aliases minimize the parabola (optax alias_test)', () => {
   beforeAll(() => useBackend('cpu'));

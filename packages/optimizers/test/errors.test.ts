@@ -17,7 +17,7 @@ import {
   sgd,
   trace,
 } from '../src/index.js';
-import { useBackend } from './helpers.js';
+import { useBackend } from '@lopt/test-utils';
 
 describe('bad input gets a clear error naming the function, the value or the path', () => {
   beforeAll(() => useBackend('cpu'));

@@ -15,7 +15,7 @@ import {
   type GradientTransformation,
   type InjectHyperparamsState,
 } from '../src/index.js';
-import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from './helpers.js';
+import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from '@lopt/test-utils';
 
 describe.each(BACKENDS)('injectHyperparams on %s', (backend) => {
   beforeAll(() => useBackend(backend));

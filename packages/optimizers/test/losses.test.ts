@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grad, hvp } from '@lopt/transforms';
 import { l2Loss, logSoftmax, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, softmaxCrossEntropyWithIntegerLabels, squaredError } from '../src/index.js';
-import { BACKENDS, expectClose, values, useBackend } from './helpers.js';
+import { BACKENDS, expectClose, values, useBackend } from '@lopt/test-utils';
 
 const LOGITS = [
   [1, 2, 3],

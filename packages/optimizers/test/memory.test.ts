@@ -21,7 +21,7 @@ import {
   sgd,
   type GradientTransformation,
 } from '../src/index.js';
-import { BACKENDS, fresh, useBackend } from './helpers.js';
+import { BACKENDS, fresh, useBackend } from '@lopt/test-utils';
 
 const ALIASES = { adabelief, adagrad, adam, adamax, adamw, lamb, lion, nadam, rmsprop, sgd } as const;
 

@@ -4,7 +4,7 @@ import { PRNGKey } from '@lopt/random';
 import { deserialize, dispose, serialize, stack, unstack } from '@lopt/tree';
 import { vmap } from '@lopt/transforms';
 import { adam, applyUpdates, injectHyperparams, optaxOptimizer, rmsprop, sgd, type Optimizer } from '../src/index.js';
-import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from './helpers.js';
+import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from '@lopt/test-utils';
 
 describe.each(BACKENDS)('Optimizer interface and state handling on %s', (backend) => {
   beforeAll(() => useBackend(backend));

@@ -4,7 +4,7 @@ import { PRNGKey, normal, split, uniformArray, normalArray } from '@lopt/random'
 import { dispose } from '@lopt/tree';
 import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import { adam, applyUpdates, injectHyperparams, l2Loss, rmsprop, type InjectHyperparamsState } from '../src/index.js';
-import { useBackend } from './helpers.js';
+import { useBackend } from '@lopt/test-utils';
 
 // The README's examples, verbatim apart from imports, the backend and the number of outer steps
 // (generated from README.md; keep them in sync).

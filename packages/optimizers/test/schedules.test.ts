@@ -12,7 +12,7 @@ import {
   warmupExponentialDecaySchedule,
   type Schedule,
 } from '../src/index.js';
-import { expectClose, useBackend } from './helpers.js';
+import { expectClose, useBackend } from '@lopt/test-utils';
 
 /** Evaluates at JS numbers and at int32 tensors, and checks both against closed forms. */
 function expectAt(s: Schedule, steps: number[], expected: number[]): void {

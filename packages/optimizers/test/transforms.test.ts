@@ -21,7 +21,7 @@ import {
   trace,
   type GradientTransformation,
 } from '../src/index.js';
-import { BACKENDS, expectClose, fresh, treeValues, useBackend } from './helpers.js';
+import { BACKENDS, expectClose, fresh, treeValues, useBackend } from '@lopt/test-utils';
 
 // Leaves in flatten order (keys sorted): b [3], w [2,2].
 const P = { w: [0.5, -1.5, 2.0, 0.25], b: [1.0, -0.3, 0.0] };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispose } from '@lopt/tree';
 import { adam, adamw, applyIfFinite, masked, multiSteps, scale, scaleByAdam, sgd } from '../src/index.js';
-import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from './helpers.js';
+import { BACKENDS, expectClose, fresh, treeValues, values, useBackend } from '@lopt/test-utils';
 
 describe.each(BACKENDS)('wrappers on %s', (backend) => {
   beforeAll(() => useBackend(backend));

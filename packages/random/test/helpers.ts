@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
+import { useLeakCheck, useRawCpu } from '@lopt/test-utils';
 import { wrapKeyData, type Key } from '../src/index.js';
 
-/** cpu backend, quiet, and a tensor-leak check around every test. */
+/** Plain tfjs cpu, quiet, and a tensor-leak check around every test. */
 export function setupTf(): void {
-  let before = 0;
-  beforeAll(async () => {
-    tf.env().set('IS_TEST', true);
-    await tf.setBackend('cpu');
-    await tf.ready();
-  });
-  beforeEach(() => {
-    before = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors, 'tensors leaked by this test').toBe(before);
-  });
+  beforeAll(useRawCpu);
+  useLeakCheck();
 }
 
 /** Run `f` (which returns one new tensor), check it made exactly that tensor, read it, dispose it. */

@@ -3,7 +3,7 @@ import { normal, PRNGKey, split } from '@lopt/random';
 import * as tree from '@lopt/tree';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fashionMnistData, fashionMnistMlpTask, imageMlpFamily, imageMlpTask, smoketestTask, smoketestTaskFamily, vectorizeTask, type ImageClassificationData } from '../src/index.js';
-import { useBackend, values } from './helpers.js';
+import { useBackend, values } from '@lopt/test-utils';
 
 beforeAll(() => useBackend('cpu'));
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, PRNGKey, split } from '@lopt/random';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quadraticBatchFamily, quadraticFamily, smoketestTaskFamily } from '../src/index.js';
-import { useBackend, values } from './helpers.js';
+import { useBackend, values } from '@lopt/test-utils';
 
 beforeAll(() => useBackend('cpu'));
 

@@ -1,24 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
-import { grad, hvp, initBackend } from '../src/index.js';
+import { values } from '@lopt/test-utils';
+import { grad, hvp } from '../src/index.js';
 
-export const BACKENDS = ['cpu', 'wasm'] as const;
-
-export async function useBackend(name: string): Promise<void> {
-  tf.env().set('IS_TEST', true);
-  await initBackend(name);
-}
-
-export const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
-
-/** max |a - b| / max(1, |b|) */
-export function relErr(a: tf.Tensor | number[], b: tf.Tensor | number[]): number {
-  const av = Array.isArray(a) ? a : values(a);
-  const bv = Array.isArray(b) ? b : values(b);
-  expect(av.length).toBe(bv.length);
-  const scale = Math.max(1, ...bv.map(Math.abs));
-  return Math.max(0, ...av.map((x, i) => Math.abs(x - bv[i]!))) / scale;
-}
+export { BACKENDS, relErr, useBackend, values } from '@lopt/test-utils';
 
 /**
  * Hessian-vector product vs central finite differences of the gradient, with Richardson

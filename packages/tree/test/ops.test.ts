@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PRNGKey, split } from '@lopt/random';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tree from '../src/index.js';
-import { noLeak, useCpu } from './setup.js';
+import { noLeak, useRawCpu as useCpu } from '@lopt/test-utils';
 
 beforeAll(useCpu);
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PRNGKey, split } from '@lopt/random';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deserialize, dispose, serialize, serializeAsync, treedef } from '../src/index.js';
-import { useCpu } from './setup.js';
+import { useRawCpu as useCpu } from '@lopt/test-utils';
 
 beforeAll(useCpu);
 

@@ -1,43 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach } from 'vitest';
-import { HAVE_ORIGINALS, ORIGINALS, itOriginals } from '../../../fashion-mnist-8x8/test/helpers.js';
+import { ORIGINALS } from '@lopt/test-utils';
 
-// The original Fashion-MNIST files: found (or skipped) the same way as in the data package's tests.
-export { HAVE_ORIGINALS, ORIGINALS, itOriginals };
-
-/** A fresh temp dir per test, removed afterwards. */
-export function useTempDir(): () => string {
-  let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lopt-data-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-  return () => dir;
-}
-
-/** Set environment variables (undefined deletes) for each test of the file; restored afterwards. */
-export function useEnv(vars: Record<string, string | undefined>): void {
-  const saved: Record<string, string | undefined> = {};
-  beforeEach(() => {
-    for (const [k, v] of Object.entries(vars)) {
-      saved[k] = process.env[k];
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-  afterEach(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-}
+export { HAVE_ORIGINALS, ORIGINALS, itOriginals, useEnv, useTempDir } from '@lopt/test-utils';
 
 export interface TestServer {
   url: string;
