@@ -237,3 +237,12 @@ function runBatched(
   });
   return multi ? outs : outs[0]!;
 }
+
+/**
+ * True for a tensor that only exists inside a transform's trace (a batched tensor inside vmap):
+ * its values cannot be read on the JS side. Library code that validates tensor arguments by
+ * reading them (e.g. hyperparameters) checks this first and skips the read.
+ */
+export function isTraced(t: tf.Tensor): boolean {
+  return infos.has(t);
+}

@@ -3,6 +3,7 @@ export { grad, valueAndGrad, type GradOptions } from './grad.js';
 export { hvp } from './hvp.js';
 export { stopGradient, customGradient } from './stop-gradient.js';
 export { vmap, type AxisSpec, type VmapOptions } from './vmap.js';
+export { isTraced } from './batching.js';
 export { scan, cond, select, type ScanOptions } from './control.js';
 export { scope, expectNoLeaks, countLeaks, type LeakReport } from './memory.js';
 export { ensureHigherOrderGradients } from './second-order.js';
