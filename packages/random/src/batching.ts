@@ -15,24 +15,30 @@ export interface KeyBatchHooks {
   wrapTensor(t: tf.Tensor, like: Key): tf.Tensor;
 }
 
-let hooks: KeyBatchHooks | undefined;
+// Process-wide, like tfjs' engine: with both the ESM and the CJS build of this package loaded,
+// the hooks that @lopt/transforms installs reach every copy.
+const HOOKS = Symbol.for('@lopt/random.keyBatchHooks');
+const registry = globalThis as { [HOOKS]?: KeyBatchHooks | undefined };
 
 /** @internal Installed by @lopt/transforms' vmap. */
 export function setKeyBatchHooks(h: KeyBatchHooks | undefined): void {
-  hooks = h;
+  registry[HOOKS] = h;
 }
 
 export function hiddenDims(key: Key): number {
+  const hooks = registry[HOOKS];
   return hooks ? hooks.hiddenDims(key) : 0;
 }
 
 /** A key made from `like` keeps its vmap axes. */
 export function derivedKey(key: Key, like: Key): Key {
+  const hooks = registry[HOOKS];
   return hooks !== undefined && hooks.hiddenDims(like) > 0 ? hooks.markKey(key, like) : key;
 }
 
 /** A tensor sampled with `like` (batch axes in front) as the caller sees it. */
 export function sampledTensor(t: tf.Tensor, like: Key): tf.Tensor {
+  const hooks = registry[HOOKS];
   return hooks !== undefined && hooks.hiddenDims(like) > 0 ? hooks.wrapTensor(t, like) : t;
 }
 

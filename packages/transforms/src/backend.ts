@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ensureFallbackKernels } from './fallback-kernels.js';
-import { installWasmKernels } from './wasm-kernels.js';
-import { ensureHigherOrderGradients } from './second-order.js';
+import { silenceCpuAdvert } from './internals/index.js';
+import { ensureInstalled } from './install.js';
 
 /** Backends lopt knows how to start. `tensorflow` is @tensorflow/tfjs-node(-gpu), installed by you. */
 export const KNOWN_BACKENDS = ['wasm', 'cpu', 'webgl', 'webgpu', 'tensorflow'] as const;
@@ -16,12 +15,36 @@ export interface InitBackendOptions {
   readonly wasmPaths?: string | Record<string, string>;
 }
 
-/** What can be started here, best first. */
-export function availableBackends(): BackendName[] {
+async function importOptional(spec: string): Promise<boolean> {
+  try {
+    await import(/* @vite-ignore */ spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Loads @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (which registers 'tensorflow'), once. */
+let nativeLoad: Promise<boolean> | undefined;
+function loadNative(): Promise<boolean> {
+  if (!isNode) return Promise.resolve(false);
+  nativeLoad ??= (async () => (await importOptional('@tensorflow/tfjs-node-gpu')) || (await importOptional('@tensorflow/tfjs-node')))();
+  return nativeLoad;
+}
+
+/**
+ * What can be started here, best first: webgl/webgpu in browsers (webgpu when its package is
+ * installed), wasm and cpu everywhere, tensorflow in Node when @tensorflow/tfjs-node(-gpu) is
+ * installed (this loads it).
+ */
+export async function availableBackends(): Promise<BackendName[]> {
   const out: BackendName[] = [];
-  if (isBrowser) out.push('webgl', 'webgpu');
+  if (isBrowser) {
+    out.push('webgl');
+    if (tf.findBackendFactory('webgpu') != null || (await importOptional('@tensorflow/tfjs-backend-webgpu'))) out.push('webgpu');
+  }
   out.push('wasm', 'cpu');
-  if (isNode) out.push('tensorflow');
+  if (await loadNative()) out.push('tensorflow');
   return out;
 }
 
@@ -34,17 +57,8 @@ function envBackend(): string | undefined {
   return v && v.trim() !== '' ? v.trim() : undefined;
 }
 
-async function importOptional(spec: string): Promise<boolean> {
-  try {
-    await import(/* @vite-ignore */ spec);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function unavailable(name: string, why: string): Error {
-  return new Error(`Backend '${name}' is not available: ${why}. Available here: ${availableBackends().filter((b) => b !== 'tensorflow').join(', ')}${isNode ? ' (and tensorflow once @tensorflow/tfjs-node is installed)' : ''}.`);
+async function unavailable(name: string, why: string): Promise<Error> {
+  return new Error(`Backend '${name}' is not available: ${why}. Available here: ${(await availableBackends()).join(', ')}.`);
 }
 
 async function register(name: BackendName, opts: InitBackendOptions): Promise<void> {
@@ -58,15 +72,13 @@ async function register(name: BackendName, opts: InitBackendOptions): Promise<vo
       return;
     }
     case 'webgpu':
-      if (!isBrowser) throw unavailable(name, 'WebGPU needs a browser');
-      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu'))) {
-        throw unavailable(name, 'install @tensorflow/tfjs-backend-webgpu');
-      }
+      if (!isBrowser) throw await unavailable(name, 'WebGPU needs a browser');
+      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu'))) throw await unavailable(name, 'install @tensorflow/tfjs-backend-webgpu');
       return;
     case 'tensorflow':
-      if (!isNode) throw unavailable(name, 'it needs Node.js');
-      if (!(await importOptional('@tensorflow/tfjs-node-gpu')) && !(await importOptional('@tensorflow/tfjs-node'))) {
-        throw unavailable(name, 'install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (their install downloads libtensorflow)');
+      if (!isNode) throw await unavailable(name, 'it needs Node.js');
+      if (!(await loadNative())) {
+        throw await unavailable(name, 'install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (their install downloads libtensorflow; offline, see `pnpm setup:tensorflow` in the lopt repository)');
       }
       return;
   }
@@ -75,12 +87,15 @@ async function register(name: BackendName, opts: InitBackendOptions): Promise<vo
 /**
  * Starts a backend and makes it current: the `name` argument, else the LOPT_BACKEND environment
  * variable, else wasm in Node and webgl in browsers. Throws a clear error for unknown or
- * unavailable backends. Also installs lopt's gradient fixes. Returns the backend's name.
+ * unavailable backends. Also installs lopt's changes to tfjs (see install.ts); every transform
+ * installs them too, so a plain `tf.setBackend` works as well. Returns the backend's name.
  */
 export async function initBackend(name?: string, opts: InitBackendOptions = {}): Promise<BackendName> {
   const wanted = name ?? envBackend() ?? defaultBackend();
   if (!(KNOWN_BACKENDS as readonly string[]).includes(wanted)) {
-    throw new Error(`Unknown backend '${wanted}'${name === undefined && envBackend() ? ' (from LOPT_BACKEND)' : ''}. Known: ${KNOWN_BACKENDS.join(', ')}; available here: ${availableBackends().join(', ')}.`);
+    throw new Error(
+      `Unknown backend '${wanted}'${name === undefined && envBackend() ? ' (from LOPT_BACKEND)' : ''}. Known: ${KNOWN_BACKENDS.join(', ')}; available here: ${(await availableBackends()).join(', ')}.`,
+    );
   }
   const b = wanted as BackendName;
   await register(b, opts);
@@ -88,23 +103,14 @@ export async function initBackend(name?: string, opts: InitBackendOptions = {}):
   try {
     ok = await tf.setBackend(b);
   } catch (e) {
-    throw unavailable(b, (e as Error).message);
+    throw await unavailable(b, (e as Error).message);
   }
-  if (!ok) throw unavailable(b, 'it failed to initialise');
+  if (!ok) throw await unavailable(b, 'it failed to initialise');
   await tf.ready();
-  if (b === 'cpu') {
-    // The cpu backend prints an advert for tfjs-node on first use in Node; lopt documents that choice itself.
-    const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-    if (cpu) cpu.firstUse = false;
-  }
-  ensureHigherOrderGradients();
-  ensureFallbackKernels(b);
-  if (b === 'wasm') installWasmKernels();
+  if (b === 'cpu') silenceCpuAdvert();
+  ensureInstalled();
   return b;
 }
-
-/** Alias of {@link initBackend}. */
-export const setBackend = initBackend;
 
 /** The current backend's name. */
 export function getBackend(): string {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Key, setKeyBatchHooks } from '@lopt/random';
-import { engine, shareData, type EngineInternals } from './engine.js';
+import { shareData, tensorPrototype, type EngineInternals, type KernelInputs } from './internals/index.js';
 import { RULES, fallbackRule, type BatchedArg, type RuleContext } from './batching-rules.js';
+import { runtime, type BatchInfo } from './runtime.js';
 
 /**
  * vmap's machinery. A tensor seen by a vmapped function is a *logical* tensor: a tf.Tensor whose
@@ -12,17 +13,13 @@ import { RULES, fallbackRule, type BatchedArg, type RuleContext } from './batchi
  * Logical tensors share their tensor id with their physical form, so gradient tapes, which
  * track tensors by id, stay connected across the two views in both grad(vmap) and vmap(grad).
  */
-export interface BatchInfo {
-  /** vmap levels this tensor is batched over, ascending (1 = outermost). */
-  readonly levels: readonly number[];
-  /** Batch size of each level, in the same order: the leading physical dims. */
-  readonly sizes: readonly number[];
-}
+export type { BatchInfo } from './runtime.js';
 
-const infos = new WeakMap<tf.Tensor, BatchInfo>();
-/** PRNG keys inside vmap: the key object is the whole key batch, its leading axes the vmap axes. */
-const keyInfos = new WeakMap<Key, BatchInfo>();
-const active: number[] = []; // batch size per active level; level = index + 1
+// The state lives in the process-wide runtime (see runtime.ts); these are its fields.
+const rt = runtime();
+const infos = rt.tensorBatch;
+const keyInfos = rt.keyBatch;
+const active = rt.vmapLevels;
 
 export function batchInfo(t: tf.Tensor): BatchInfo | undefined {
   return infos.get(t);
@@ -80,7 +77,6 @@ export function liftForGrad(x: tf.Tensor): tf.Tensor {
 
 /** Runs `fn` with a new vmap level of the given size; returns the level number. */
 export function withLevel<R>(size: number, fn: (level: number) => R): R {
-  installBatching();
   active.push(size);
   try {
     return fn(active.length);
@@ -130,7 +126,7 @@ export function keyToParent(key: Key, level: number): Key | null {
   return out;
 }
 
-function innermostLevel(inputs: Record<string, tf.Tensor> | tf.Tensor[]): number {
+function innermostLevel(inputs: KernelInputs): number {
   let level = 0;
   for (const k in inputs) {
     const t = (inputs as Record<string, tf.Tensor>)[k];
@@ -140,12 +136,11 @@ function innermostLevel(inputs: Record<string, tf.Tensor> | tf.Tensor[]): number
   return level;
 }
 
-let installed = false;
-
-function installBatching(): void {
-  if (installed) return;
-  installed = true;
-  const e = engine();
+/**
+ * vmap's engine wrappers: the outermost ones (installed after second-order.ts' tape patch, so a
+ * kernel call with batched inputs is rewritten before anything records it).
+ */
+export function patchBatching(e: EngineInternals): void {
   // Samplers of @lopt/random draw for the whole key batch; these hooks make their results logical.
   setKeyBatchHooks({
     hiddenDims: keyVmapDims,
@@ -173,7 +168,7 @@ function installBatching(): void {
     return origRunKernelFunc.call(this, params);
   };
   // Reading the values of a logical tensor would return the whole batch: refuse, like JAX does.
-  const proto = tf.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const proto = tensorPrototype() as Record<string, (...a: unknown[]) => unknown>;
   for (const m of ['dataSync', 'data', 'arraySync', 'array', 'bufferSync', 'buffer', 'dataToGPU']) {
     const orig = proto[m];
     if (typeof orig !== 'function') continue;
@@ -192,7 +187,7 @@ function installBatching(): void {
 function runBatched(
   e: EngineInternals,
   name: string,
-  inputs: Record<string, tf.Tensor> | tf.Tensor[],
+  inputs: KernelInputs,
   attrs: Record<string, unknown>,
   level: number,
 ): tf.Tensor | tf.Tensor[] {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, where } from '@lopt/tree';
+import { ensureInstalled } from './install.js';
 import { scope } from './memory.js';
 
 export interface ScanOptions {
@@ -16,6 +17,7 @@ export interface ScanOptions {
  * through every step) and vmapped.
  */
 export function scan<C, X, Y>(f: (carry: C, x: X) => readonly [C, Y], init: C, xs: X | null, opts: ScanOptions = {}): [C, Y] {
+  ensureInstalled();
   let n = opts.length;
   let steps: X[] | null = null;
   if (xs !== null && xs !== undefined) {
@@ -88,6 +90,7 @@ export function cond<A extends unknown[], R>(
   falseFn: (...operands: A) => R,
   ...operands: A
 ): R {
+  ensureInstalled();
   if (typeof pred === 'boolean') return pred ? trueFn(...operands) : falseFn(...operands);
   if (!isTensor(pred) || pred.size !== 1) throw new Error(`cond: pred must be a boolean or a scalar bool tensor, got ${describeValue(pred)}`);
   return scope(() => {
@@ -95,6 +98,3 @@ export function cond<A extends unknown[], R>(
     return where(tf.reshape(p, []), trueFn(...operands), falseFn(...operands));
   });
 }
-
-/** `select(pred, a, b)`: leafwise `where` (see @lopt/tree). */
-export const select = where;

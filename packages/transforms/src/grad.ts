@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, type TreeDef } from '@lopt/tree';
 import { batchInfo, liftForGrad, physicalView, rewrapLike, wrapPhysical, type BatchInfo } from './batching.js';
-import { engine } from './engine.js';
-import { ensureHigherOrderGradients } from './second-order.js';
+import { engine, ownedByScope, unkeep } from './internals/index.js';
+import { ensureInstalled } from './install.js';
 import { gradients } from './tape.js';
 
 export interface GradOptions {
@@ -34,7 +34,7 @@ interface GradResult {
 }
 
 function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Args, fname: string): GradResult {
-  ensureHigherOrderGradients();
+  ensureInstalled();
   const e = engine();
   const nums = normalizeArgnums(opts.argnums ?? 0, args.length, fname);
   // Nothing recorded before the copies below can depend on them: the tape search starts here.
@@ -75,7 +75,7 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
       [y, aux] = out as [unknown, unknown];
       // Keep aux tensors made inside f alive past the forward tidy; adopted below.
       for (const t of flatten(aux)[0]) {
-        if (isTensor(t) && !t.kept && (t as { scopeId?: number }).scopeId === forwardScope) {
+        if (isTensor(t) && ownedByScope(t, forwardScope)) {
           e.keep(t);
           adopted.push(t);
         }
@@ -103,10 +103,7 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
     throw err;
   }
   const { value, grads } = result;
-  for (const t of adopted) {
-    (t as { kept: boolean }).kept = false;
-    e.track(t);
-  }
+  for (const t of adopted) unkeep(t);
   const outGrads = xs.map((x, i) => {
     const g = grads[i];
     return g == null ? tf.zerosLike(x) : rewrapLike(g, x);

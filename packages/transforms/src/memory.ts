@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { flatten, isTensor } from '@lopt/tree';
+import { ensureInstalled } from './install.js';
 
 /**
  * `tf.tidy` for pytrees: runs `fn`, keeps the tensors of the returned pytree, disposes every other
  * tensor made inside. Numbers, keys and nulls in the result pass through.
  */
 export function scope<T>(fn: () => T): T {
+  ensureInstalled();
   let result!: T;
   tf.tidy(() => {
     result = fn();

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { engine, shareData, type CustomKernelParams, type EngineInternals, type TapeNode } from './engine.js';
+import { shareData, type CustomKernelParams, type EngineInternals, type TapeNode } from './internals/index.js';
+import type { Runtime } from './runtime.js';
+import { unbroadcast } from './unbroadcast.js';
 
 /**
  * Correct higher-order gradients for tfjs.
@@ -13,27 +15,18 @@ import { engine, shareData, type CustomKernelParams, type EngineInternals, type 
  * constants too. And some ops used inside gradients (Equal, Greater, LogicalNot, EluGrad) have no
  * gradient at all, so differentiating through them throws.
  *
- * The fix works on the mechanism, not on call sites:
+ * The fix works on the mechanism, not on call sites (installed once by install.ts):
  *  1. clones made for the backward pass are moved on the tape to just after the op's own node;
  *  2. under a tape, customGrad forwards run on the tape (their saved tensors are then connected),
  *     and the custom node gets fresh outputs so first-order gradients still use the custom rule;
- *  3. zero gradients for comparison/logical ops, a gradient for EluGrad, and a BatchMatMul
- *     gradient that also handles broadcast batch dimensions (tfjs' own one does not).
+ *  3. zero gradients for comparison/logical ops, a gradient for EluGrad and Cumprod, and a
+ *     BatchMatMul gradient that also handles broadcast batch dimensions (tfjs' own one does not).
  */
 export const STOP_GRADIENT = 'LoptStopGradient';
 
-let installed = false;
-
-export function ensureHigherOrderGradients(): void {
-  if (installed) return;
-  installed = true;
-  const e = engine();
-  patchTape(e);
-  registerMissingGradients();
-}
-
-function patchTape(e: EngineInternals): void {
-  const pending: TapeNode[] = [];
+/** The engine half of the fix (1 and 2). The innermost engine wrapper: installed before vmap's. */
+export function patchTape(e: EngineInternals, rt: Runtime): void {
+  const pending = rt.pendingCopies;
   // The backward of a saved copy is the identity: a taped kernel only when a tape is recording
   // (third order and up), otherwise just another view of dy.
   const copyGrad = (dys: tf.Tensor[]) => ({ x: () => (e.isTapeOn() ? tf.clone(dys[0]!) : shareData(dys[0]!)) });
@@ -43,7 +36,7 @@ function patchTape(e: EngineInternals): void {
   e.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
     const y = shareData(x);
     const tape = this.state.activeTape;
-    if (tape !== null) {
+    if (tape !== null && tape !== undefined) {
       const node: TapeNode = { id: this.state.nextTapeNodeId++, kernelName: 'LoptSavedCopy', inputs: { x }, outputs: [y], saved: [], gradient: copyGrad };
       (this.state.kernelDepth > 0 ? pending : tape).push(node);
     }
@@ -55,7 +48,7 @@ function patchTape(e: EngineInternals): void {
     // stopGradient: leave no node, so nothing upstream is even visited by backprop.
     if (kernelName === STOP_GRADIENT) return;
     origAdd.call(this, kernelName, inputs, outputs, gradFunc, saved, attrs);
-    if (pending.length > 0 && this.state.kernelDepth === 0 && this.state.activeTape !== null) {
+    if (pending.length > 0 && this.state.kernelDepth === 0 && this.state.activeTape) {
       this.state.activeTape.push(...pending);
       pending.length = 0;
     }
@@ -94,7 +87,8 @@ function registerZeroGrad(kernelName: string, inputNames: string[]): void {
   });
 }
 
-function registerMissingGradients(): void {
+/** The gradient half of the fix (3). */
+export function registerCorrectnessGradients(): void {
   for (const k of ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual', 'GreaterEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']) {
     registerZeroGrad(k, ['a', 'b']);
   }
@@ -132,80 +126,6 @@ function registerMissingGradients(): void {
   }
   tf.registerGradient({ kernelName: STOP_GRADIENT, gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }) });
   registerBatchMatMulGrad();
-  registerArithmeticGrads();
-}
-
-/**
- * A new tensor object for a gradient that equals `g` (two inputs must never share one gradient
- * object: accumulation disposes them). Under a recording tape it is a taped identity, so higher
- * orders stay connected; otherwise just a view, with no kernel dispatch.
- */
-function fresh(g: tf.Tensor): tf.Tensor {
-  return engine().isTapeOn() ? tf.clone(g) : shareData(g);
-}
-
-/** `g` summed to `shape` where it was broadcast, as a tensor the caller owns. */
-function reduceTo(g: tf.Tensor, shape: readonly number[], owned: boolean): tf.Tensor {
-  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return owned ? g : fresh(g);
-  return unbroadcast(g, shape);
-}
-
-/**
- * Add/Sub/Multiply/RealDiv gradients with tfjs' math but without its no-op casts and reshapes
- * (they were a third of all kernels in an unrolled meta-gradient of scalars).
- */
-function registerArithmeticGrads(): void {
-  const shapes = (saved: tf.Tensor[]) => saved as [tf.Tensor, tf.Tensor];
-  tf.registerGradient({
-    kernelName: 'Add',
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, saved) => {
-      const [a, b] = shapes(saved);
-      const g = dy as tf.Tensor;
-      return { a: () => reduceTo(g, a.shape, false), b: () => reduceTo(g, b.shape, false) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Sub',
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, saved) => {
-      const [a, b] = shapes(saved);
-      const g = dy as tf.Tensor;
-      return { a: () => reduceTo(g, a.shape, false), b: () => tf.neg(reduceTo(g, b.shape, false)) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Multiply',
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, saved) => {
-      const [a, b] = shapes(saved);
-      const g = dy as tf.Tensor;
-      return { a: () => reduceTo(tf.mul(g, b), a.shape, true), b: () => reduceTo(tf.mul(g, a), b.shape, true) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'RealDiv',
-    inputsToSave: ['a', 'b'],
-    gradFunc: (dy, saved) => {
-      const [a, b] = shapes(saved);
-      const g = dy as tf.Tensor;
-      return {
-        a: () => reduceTo(tf.div(g, b), a.shape, true),
-        b: () => tf.neg(tf.div(reduceTo(tf.mul(g, a), b.shape, true), tf.square(b))),
-      };
-    },
-  });
-}
-
-/** Sums `g` over the axes that were broadcast to reach it from `shape`, then reshapes to `shape`. */
-export function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return tf.reshape(axes.length ? tf.sum(g, axes) : g, [...shape]);
 }
 
 /** BatchMatMul's gradient, also for broadcast batch dims (e.g. [m,k] @ [B,k,n]). */

@@ -1,28 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { flatten, isTensor } from '@lopt/tree';
-import { engine, type CustomKernelParams } from './engine.js';
-import { ensureHigherOrderGradients, STOP_GRADIENT } from './second-order.js';
-
-const registeredFor = new Set<string>();
-
-function ensureStopGradientKernel(): void {
-  ensureHigherOrderGradients();
-  const backend = tf.getBackend();
-  if (registeredFor.has(backend)) return;
-  if (tf.getKernel(STOP_GRADIENT, backend) == null) {
-    const identity = tf.getKernel('Identity', backend);
-    if (identity == null) throw new Error(`stopGradient: backend '${backend}' has no Identity kernel`);
-    tf.registerKernel({ kernelName: STOP_GRADIENT, backendName: backend, kernelFunc: identity.kernelFunc });
-  }
-  registeredFor.add(backend);
-}
+import { engine, type CustomKernelParams } from './internals/index.js';
+import { ensureInstalled } from './install.js';
+import { STOP_GRADIENT } from './second-order.js';
 
 /**
  * The same values with no gradient flowing back (like `jax.lax.stop_gradient`), leaf by leaf.
  * Returns new tensors (sharing data); works under grad of any order and under vmap.
  */
 export function stopGradient<T>(tree: T): T {
-  ensureStopGradientKernel();
+  ensureInstalled();
   const [ls, def] = flatten(tree);
   return def.unflatten(ls.map((x) => (isTensor(x) ? (tf.engine().runKernel(STOP_GRADIENT, { x }) as tf.Tensor) : x)));
 }
@@ -39,7 +26,7 @@ export function customGradient<A extends unknown[], V>(
   f: (...args: A) => { value: V; grad: (dValue: V) => { [K in keyof A]: unknown } },
 ): (...args: A) => V {
   return (...args: A) => {
-    ensureHigherOrderGradients();
+    ensureInstalled();
     const argLeaves = args.map((a) => flatten(a));
     const inputs: Record<string, tf.Tensor> = {};
     const slots: Array<Array<string | null>> = argLeaves.map(([ls], i) =>

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { engine, type TapeNode } from './engine.js';
+import { engine, type TapeNode } from './internals/index.js';
 
 /**
  * Reverse-mode differentiation on tfjs' tape, like `ENGINE.gradients`, with one difference that

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, isPlainObject, type Path } from '@lopt/tree';
 import { isKey, Key } from '@lopt/random';
 import { keyToLogical, keyToParent, keyVmapDims, toLogical, toParent, withLevel } from './batching.js';
+import { ensureInstalled } from './install.js';
 
 /** Batch axis of an argument or output: a number, `null` (not batched), or a tree of those matching it. */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: string]: AxisSpec };
@@ -58,6 +59,7 @@ export function vmap<F extends (...args: any[]) => unknown>(
   opts: VmapOptions = {},
 ): (...args: Parameters<F>) => any {
   return (...args: unknown[]) => {
+    ensureInstalled();
     const specs: AxisSpec[] = Array.isArray(inAxes) ? [...(inAxes as AxisSpec[])] : args.map(() => inAxes as AxisSpec);
     if (specs.length !== args.length) {
       throw new Error(`vmap: inAxes has ${specs.length} entries but the function was called with ${args.length} arguments`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type WasmBackendInternals as WasmBackend } from './internals/index.js';
 
 /**
  * Faster Slice / Unpack / SplitV / BatchMatMul for tfjs-backend-wasm 4.x.
@@ -16,14 +17,6 @@ import * as tf from '@tensorflow/tfjs';
  * copies. These versions copy only the sliced elements, straight from a view of the heap. Same
  * results (tests compare them with the cpu backend); string tensors go to the original kernels.
  */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-  disposeData(dataId: object): boolean;
-  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number }; delete(dataId: object): boolean };
-  wasm: { tfjs: { disposeData(id: number): void } };
-}
-
 /**
  * A tensor over part of another tensor's heap memory (no copy): `count` float32s from element
  * `offset`. Must be released with {@link releaseView}, never disposeData (that would free the
@@ -207,25 +200,35 @@ function makeCompare(name: string, orig: Kernel): Kernel {
   };
 }
 
-export function installWasmKernels(): void {
-  const orig = (name: string) => tf.getKernel(name, 'wasm');
+/**
+ * Replaces tfjs-backend-wasm's Slice / Unpack / SplitV / BatchMatMul / comparisons with lopt's
+ * (installed once by install.ts). `backend` is the started wasm backend: its members are checked
+ * by the version guard, and the C matMul lopt calls directly is checked on a known answer.
+ */
+export function installWasmKernels(backendObject: unknown): void {
+  const backend = asWasmBackend(backendObject);
+  checkWasmBackend(backend);
+  const orig = (name: string) => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new TfjsVersionError(`@lopt/transforms cannot use @tensorflow/tfjs-backend-wasm ${tfjsVersion()}: it has no ${name} kernel`);
+    return k.kernelFunc as unknown as Kernel;
+  };
   const origSlice = orig('Slice');
   const origUnpack = orig('Unpack');
   const origSplit = orig('SplitV');
   const origMatMul = orig('BatchMatMul');
   const origTranspose = orig('Transpose');
-  if (!origSlice || !origUnpack || !origSplit || !origMatMul || !origTranspose || (origSlice as { lopt?: boolean }).lopt) return;
 
   const slice = (args: KernelArgs) => {
     const x = args.inputs.x!;
-    if (x.dtype === 'string') return origSlice.kernelFunc(args as never);
+    if (x.dtype === 'string') return origSlice(args);
     const { begin, size } = args.attrs as { begin: number[]; size: number[] };
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-    return sliceInto(args.backend as WasmBackend, x, b!, s!);
+    return sliceInto(asWasmBackend(args.backend), x, b!, s!);
   };
   const unpack = (args: KernelArgs) => {
     const value = args.inputs.value!;
-    if (value.dtype === 'string') return origUnpack.kernelFunc(args as never);
+    if (value.dtype === 'string') return origUnpack(args);
     let axis = (args.attrs as { axis: number }).axis;
     if (axis < 0) axis += value.shape.length;
     const n = value.shape[axis]!;
@@ -235,13 +238,13 @@ export function installWasmKernels(): void {
     size[axis] = 1;
     return Array.from({ length: n }, (_, i) => {
       begin[axis] = i;
-      const t = sliceInto(args.backend as WasmBackend, value, begin, size);
+      const t = sliceInto(asWasmBackend(args.backend), value, begin, size);
       return { dataId: t.dataId, dtype: t.dtype, shape: outShape };
     });
   };
   const splitV = (args: KernelArgs) => {
     const x = args.inputs.x!;
-    if (x.dtype === 'string') return origSplit.kernelFunc(args as never);
+    if (x.dtype === 'string') return origSplit(args);
     const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
     const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
@@ -249,12 +252,11 @@ export function installWasmKernels(): void {
     return sizes.map((sz) => {
       const size = x.shape.slice();
       size[$axis] = sz;
-      const t = sliceInto(args.backend as WasmBackend, x, begin, size);
+      const t = sliceInto(asWasmBackend(args.backend), x, begin, size);
       begin[$axis]! += sz;
       return t;
     });
   };
-  const backend = tf.findBackend('wasm') as unknown as WasmBackend & { wasm: { cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void } };
   // The C++ BatchMatMul writes into an output id we choose: with views that is a slice of the batch.
   const cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
   const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
@@ -262,15 +264,30 @@ export function installWasmKernels(): void {
     const id = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).id;
     cBatchMatMul(id(a), shapeBytes([1, ...a.shape]), 3, id(b), shapeBytes([1, ...b.shape]), 3, false, false, id(out));
   };
-  const batchMatMul = makeBatchMatMul(origMatMul.kernelFunc as unknown as Kernel, origTranspose.kernelFunc as unknown as Kernel, matMulInto);
-  const replacements: Array<[string, unknown]> = [['Slice', slice], ['Unpack', unpack], ['SplitV', splitV], ['BatchMatMul', batchMatMul]];
-  for (const name of Object.keys(COMPARE)) {
-    const k = orig(name);
-    if (k) replacements.push([name, makeCompare(name, k.kernelFunc as unknown as Kernel)]);
-  }
+  checkMatMulInto(backend, matMulInto);
+  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto);
+  const replacements: Array<[string, Kernel]> = [['Slice', slice], ['Unpack', unpack as unknown as Kernel], ['SplitV', splitV as unknown as Kernel], ['BatchMatMul', batchMatMul]];
+  for (const name of Object.keys(COMPARE)) replacements.push([name, makeCompare(name, orig(name))]);
   for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
   }
-  (tf.getKernel('Slice', 'wasm') as { lopt?: boolean }).lopt = true;
+}
+
+/** The known answer [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]] through the direct C call (signature check). */
+function checkMatMulInto(backend: WasmBackend, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void): void {
+  const a = backend.makeOutput([2, 2], 'float32');
+  const b = backend.makeOutput([2, 1], 'float32');
+  const o = backend.makeOutput([2, 1], 'float32');
+  backend.typedArrayFromHeap(a).set([1, 2, 3, 4]);
+  backend.typedArrayFromHeap(b).set([5, 6]);
+  backend.typedArrayFromHeap(o).set([0, 0]);
+  matMulInto(a, b, o);
+  const got = Array.from(backend.typedArrayFromHeap(o));
+  for (const t of [a, b, o]) backend.disposeData(t.dataId);
+  if (got[0] !== 17 || got[1] !== 39) {
+    throw new TfjsVersionError(
+      `@lopt/transforms cannot use @tensorflow/tfjs-backend-wasm ${tfjsVersion()}: its C function BatchMatMul does not take the arguments lopt passes (a known product gave [${got.join(', ')}], expected [17, 39])`,
+    );
+  }
 }
