@@ -243,7 +243,7 @@ describe.each(BACKENDS)('meta-gradient through injectHyperparams (seed 000) on %
               t2 = applyUpdates(t2, u);
               s3 = sNext;
             }
-            return [loss(t2, tf.scalar(drawn.xs[6]!), tf.scalar(drawn.ys[6]!)), [t2, s3]];
+            return [loss(t2, tf.scalar(drawn.xs[6]!), tf.scalar(drawn.ys[6]!)), [t2, s3]] as const;
           },
           { argnums: 0, hasAux: true },
         )(eta, theta, state);

@@ -12,6 +12,22 @@ export interface GradOptions {
   readonly hasAux?: boolean;
 }
 
+/** A function `grad` can differentiate: a scalar tensor out (rank checked when it runs). */
+type ScalarFn<A extends unknown[]> = (...args: A) => tf.Tensor;
+/** With `hasAux`: `[scalar, aux]` out. */
+type AuxFn<A extends unknown[], Aux> = (...args: A) => readonly [tf.Tensor, Aux];
+// (A function whose `[value, aux]` TypeScript infers as an array, not a tuple, gets `unknown` aux.)
+
+/** The argument at a (non-negative, literal) index; `unknown` where TypeScript cannot tell. */
+type ArgAt<A extends readonly unknown[], N> = N extends number ? (`${N}` extends `-${string}` ? unknown : N extends keyof A ? A[N] : unknown) : unknown;
+
+/**
+ * What `grad` returns for `argnums`: the gradient of an argument has its argument's structure and
+ * type (a tensor's gradient is a tensor of the same shape), one tree for a single index, a tuple
+ * of trees for a list.
+ */
+export type GradientsOf<A extends readonly unknown[], N> = N extends readonly number[] ? { -readonly [K in keyof N]: ArgAt<A, N[K]> } : ArgAt<A, N>;
+
 type Args = readonly unknown[];
 
 function normalizeArgnums(argnums: number | readonly number[], nargs: number, fname: string): number[] {
@@ -126,7 +142,21 @@ function computeGrad(f: (...args: any[]) => unknown, opts: GradOptions, args: Ar
  * through unrolled optimisation), composes with vmap, and returns zeros for inputs the output
  * does not depend on. With `hasAux`, returns `[grads, aux]`.
  */
-export function grad<F extends (...args: any[]) => unknown>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => any {
+export function grad<A extends unknown[]>(f: ScalarFn<A>, opts?: { readonly argnums?: 0; readonly hasAux?: false }): (...args: A) => A[0];
+export function grad<A extends unknown[], const N extends number | readonly number[]>(
+  f: ScalarFn<A>,
+  opts: { readonly argnums: N; readonly hasAux?: false },
+): (...args: A) => GradientsOf<A, N>;
+export function grad<A extends unknown[], Aux>(f: AuxFn<A, Aux>, opts: { readonly argnums?: 0; readonly hasAux: true }): (...args: A) => [A[0], Aux];
+export function grad<A extends unknown[], Aux, const N extends number | readonly number[]>(
+  f: AuxFn<A, Aux>,
+  opts: { readonly argnums: N; readonly hasAux: true },
+): (...args: A) => [GradientsOf<A, N>, Aux];
+export function grad<A extends unknown[], const N extends number | readonly number[] = 0>(
+  f: (...args: A) => readonly unknown[],
+  opts: { readonly argnums?: N; readonly hasAux: true },
+): (...args: A) => [GradientsOf<A, N>, unknown];
+export function grad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => unknown {
   return (...args) => {
     const r = computeGrad(f, opts, args, 'grad');
     r.value.dispose();
@@ -139,7 +169,24 @@ export function grad<F extends (...args: any[]) => unknown>(f: F, opts: GradOpti
  * `valueAndGrad(f)(...args)` → `[value, grads]`, or `[[value, aux], grads]` with `hasAux`
  * (like `jax.value_and_grad`).
  */
-export function valueAndGrad<F extends (...args: any[]) => unknown>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => [any, any] {
+export function valueAndGrad<A extends unknown[]>(f: ScalarFn<A>, opts?: { readonly argnums?: 0; readonly hasAux?: false }): (...args: A) => [tf.Scalar, A[0]];
+export function valueAndGrad<A extends unknown[], const N extends number | readonly number[]>(
+  f: ScalarFn<A>,
+  opts: { readonly argnums: N; readonly hasAux?: false },
+): (...args: A) => [tf.Scalar, GradientsOf<A, N>];
+export function valueAndGrad<A extends unknown[], Aux>(
+  f: AuxFn<A, Aux>,
+  opts: { readonly argnums?: 0; readonly hasAux: true },
+): (...args: A) => [[tf.Scalar, Aux], A[0]];
+export function valueAndGrad<A extends unknown[], Aux, const N extends number | readonly number[]>(
+  f: AuxFn<A, Aux>,
+  opts: { readonly argnums: N; readonly hasAux: true },
+): (...args: A) => [[tf.Scalar, Aux], GradientsOf<A, N>];
+export function valueAndGrad<A extends unknown[], const N extends number | readonly number[] = 0>(
+  f: (...args: A) => readonly unknown[],
+  opts: { readonly argnums?: N; readonly hasAux: true },
+): (...args: A) => [[tf.Scalar, unknown], GradientsOf<A, N>];
+export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => unknown {
   return (...args) => {
     const r = computeGrad(f, opts, args, 'valueAndGrad');
     const g = typeof (opts.argnums ?? 0) === 'number' ? r.grads[0] : r.grads;

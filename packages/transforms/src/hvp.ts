@@ -10,7 +10,7 @@ import { stopGradient } from './stop-gradient.js';
 export function hvp<T>(f: (x: T) => tf.Scalar, x: T, v: T): T {
   const vc = stopGradient(v);
   try {
-    return grad((y: T) => tf.tidy(() => vdot(grad(f)(y), vc)))(x) as T;
+    return grad((y: T) => tf.tidy(() => vdot(grad(f)(y), vc)))(x);
   } finally {
     tf.dispose(vc as unknown as tf.TensorContainer);
   }

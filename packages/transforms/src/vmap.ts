@@ -7,6 +7,22 @@ import { ensureInstalled } from './install.js';
 /** Batch axis of an argument or output: a number, `null` (not batched), or a tree of those matching it. */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: string]: AxisSpec };
 
+/**
+ * What a per-example value is once vmap has stacked it: tensors stay tensors (with the batch axis
+ * added, so their rank type is dropped), keys become key batches, and containers map leaf by leaf.
+ */
+export type Batched<T> = T extends tf.Tensor
+  ? tf.Tensor
+  : T extends Key
+    ? Key
+    : T extends (...a: never[]) => unknown
+      ? T
+      : T extends readonly unknown[]
+        ? { -readonly [K in keyof T]: Batched<T[K]> }
+        : T extends object
+          ? { [K in keyof T]: Batched<T[K]> }
+          : T;
+
 export interface VmapOptions {
   /** Batch size when no input is batched (all inAxes null). */
   readonly axisSize?: number;
@@ -52,13 +68,13 @@ function axesPerLeaf(spec: AxisSpec, tree: unknown, what: string): Array<number 
  * a number/null or a pytree of those. `outAxes` likewise for the output. Composes with grad both
  * ways and with itself.
  */
-export function vmap<F extends (...args: any[]) => unknown>(
-  f: F,
+export function vmap<A extends unknown[], R>(
+  f: (...args: A) => R,
   inAxes: AxisSpec | readonly AxisSpec[] = 0,
   outAxes: AxisSpec = 0,
   opts: VmapOptions = {},
-): (...args: Parameters<F>) => any {
-  return (...args: unknown[]) => {
+): (...args: A) => Batched<R> {
+  return ((...args: unknown[]) => {
     ensureInstalled();
     const specs: AxisSpec[] = Array.isArray(inAxes) ? [...(inAxes as AxisSpec[])] : args.map(() => inAxes as AxisSpec);
     if (specs.length !== args.length) {
@@ -114,14 +130,14 @@ export function vmap<F extends (...args: any[]) => unknown>(
             }),
           ),
         );
-        const out = f(...inner);
+        const out = f(...(inner as A));
         return finishOutputs(out, outAxes, level, B);
       }),
     );
-  };
+  }) as unknown as (...args: A) => Batched<R>;
 }
 
-function finishOutputs(out: unknown, outAxes: AxisSpec, level: number, size: number): any {
+function finishOutputs(out: unknown, outAxes: AxisSpec, level: number, size: number): tf.TensorContainer {
   const [ls, def] = flatten(out);
   const axes = axesPerLeaf(outAxes, out, 'outAxes');
   const paths = def.paths();

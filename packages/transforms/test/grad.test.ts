@@ -13,7 +13,7 @@ describe.each(BACKENDS)('grad (%s)', (backend) => {
     // s = w·x + b = 0.5 - 2 + 6 + 0.5 = 5; d/dw = 2 s x, d/db = 2 s
     const g = expectNoLeaks(() => grad(f)(p, x), { keepResult: true });
     expect(values(g.w)).toEqual([5, -10, 20]);
-    expect(values(g.b[0])).toEqual([10]);
+    expect(values(g.b[0]!)).toEqual([10]);
     tf.dispose([g, p, x]);
   });
 
@@ -140,7 +140,7 @@ describe.each(BACKENDS)('grad (%s)', (backend) => {
       'grad: argument 0 at layers[0] is int32; only float32 tensors can be differentiated',
     );
     expect(() => grad((_t: tf.Tensor) => 3 as unknown as tf.Scalar)(x)).toThrow('grad: f must return a scalar tensor, got number 3');
-    expect(() => valueAndGrad(f, { hasAux: true })(x)).toThrow('valueAndGrad: with hasAux, f must return [value, aux]');
+    expect(() => valueAndGrad(f as never, { hasAux: true })(x)).toThrow('valueAndGrad: with hasAux, f must return [value, aux]');
     tf.dispose([x, i]);
   });
 
