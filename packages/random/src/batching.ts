@@ -42,9 +42,58 @@ export function sampledTensor(t: tf.Tensor, like: Key): tf.Tensor {
   return hooks !== undefined && hooks.hiddenDims(like) > 0 ? hooks.wrapTensor(t, like) : t;
 }
 
-/** Typed-array samplers return every example's values: they cannot run on a vmapped key. */
+/**
+ * How a tracing transform (jit in @lopt/transforms) records what is computed in JS from a key
+ * that is an input of the function being traced: the computation (`make`) becomes a node of the
+ * trace and is re-run on the key's new value each time the compiled function is called.
+ */
+export interface KeyTraceHooks {
+  /** Whether `key` is an input of the trace being recorded, or derived from one. */
+  traces(key: Key): boolean;
+  /** Records `make(key)` (a tensor computed from the key's data) and returns its value now. */
+  sample(key: Key, make: (k: Key) => tf.Tensor): tf.Tensor;
+  /** Records `make(key)` (a key computed from the key's data) and returns it, marked as traced. */
+  derive(key: Key, make: (k: Key) => Key): Key;
+}
+
+const TRACE = Symbol.for('@lopt/random.keyTraceHooks');
+const traceRegistry = globalThis as { [TRACE]?: KeyTraceHooks | undefined };
+
+/** @internal Installed by @lopt/transforms' jit. */
+export function setKeyTraceHooks(h: KeyTraceHooks | undefined): void {
+  traceRegistry[TRACE] = h;
+}
+
+function tracing(key: Key): KeyTraceHooks | undefined {
+  const t = traceRegistry[TRACE];
+  return t !== undefined && t.traces(key) ? t : undefined;
+}
+
+/**
+ * Every tensor sampler ends here: `make` computes the tensor from the key's data (and nothing
+ * else that depends on the key), so a trace can re-run it; the result gets the key's vmap axes.
+ */
+export function sampleTensor(key: Key, make: (k: Key) => tf.Tensor): tf.Tensor {
+  const t = tracing(key);
+  return sampledTensor(t ? t.sample(key, make) : make(key), key);
+}
+
+/** Every key derivation (split, foldIn, at) ends here, like {@link sampleTensor}. */
+export function deriveKey(key: Key, make: (k: Key) => Key): Key {
+  const t = tracing(key);
+  return derivedKey(t ? t.derive(key, make) : make(key), key);
+}
+
+/**
+ * Typed-array samplers return JS data for every example: they cannot run on a vmapped key, nor on
+ * a key a jitted function takes as input (the compiled function could not recompute them).
+ */
 export function checkNoVmapAxes(fn: string, key: Key): void {
+  const tensorFn = fn.replace(/Array$/, '');
   if (hiddenDims(key) > 0) {
-    throw new Error(`${fn}: this key carries a vmap axis; inside vmap use ${fn.replace(/Array$/, '')}, which returns a tensor`);
+    throw new Error(`${fn}: this key carries a vmap axis; inside vmap use ${tensorFn}, which returns a tensor`);
+  }
+  if (tracing(key)) {
+    throw new Error(`${fn}: this key is an input of a jitted function, and ${fn} returns JS data that the compiled function cannot recompute; use ${tensorFn}, which returns a tensor`);
   }
 }

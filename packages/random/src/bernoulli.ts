@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { uniformInto } from './uniform.js';
@@ -27,6 +27,8 @@ export function bernoulliArray(key: Key, p = 0.5, shape: readonly number[] = [])
 
 /** Bernoulli(p) samples as a bool tensor, like `jax.random.bernoulli`; shape `[...key.shape, ...shape]`. */
 export function bernoulli(key: Key, p = 0.5, shape: readonly number[] = []): tf.Tensor {
-  const [out, s] = sample('bernoulli', key, p, shape);
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'bool'), key);
+  return sampleTensor(key, (k) => {
+    const [out, s] = sample('bernoulli', k, p, shape);
+    return tf.tensor(out, [...k.shape, ...s], 'bool');
+  });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sampledTensor, checkNoVmapAxes } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import type { Key } from './key.js';
 import { hashIotaInto } from './threefry.js';
 import { checkKey, checkShape, sizeOf } from './validate.js';
@@ -58,6 +58,8 @@ export function bitsArray(key: Key, shape: readonly number[] = []): Uint32Array 
 export function bits(key: Key, shape: readonly number[] = []): tf.Tensor {
   checkKey('bits', key);
   const s = checkShape('bits', shape);
-  const words = mapKeys(key, sizeOf(s), Uint32Array, (k0, k1, out, off) => bitsInto(k0, k1, sizeOf(s), out, off));
-  return sampledTensor(tf.tensor(new Int32Array(words.buffer), [...key.shape, ...s], 'int32'), key);
+  return sampleTensor(key, (k) => {
+    const words = mapKeys(k, sizeOf(s), Uint32Array, (k0, k1, out, off) => bitsInto(k0, k1, sizeOf(s), out, off));
+    return tf.tensor(new Int32Array(words.buffer), [...k.shape, ...s], 'int32');
+  });
 }

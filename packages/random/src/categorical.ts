@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { gumbelInto } from './gumbel.js';
 import type { Key } from './key.js';
@@ -133,6 +133,8 @@ export function categoricalArray(key: Key, logits: ArrayInputLike, opts: Categor
  * category indices; shape `[...key.shape, ...shape]`. Logits are read to JS with dataSync().
  */
 export function categorical(key: Key, logits: ArrayInputLike, opts: CategoricalOptions = {}): tf.Tensor {
-  const [out, shape] = sample('categorical', key, logits, opts);
-  return sampledTensor(tf.tensor(out, [...key.shape, ...shape], 'int32'), key);
+  return sampleTensor(key, (k) => {
+    const [out, shape] = sample('categorical', k, logits, opts);
+    return tf.tensor(out, [...k.shape, ...shape], 'int32');
+  });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { cumsum32, log32 } from './f32.js';
 import { gumbelInto } from './gumbel.js';
 import type { Key } from './key.js';
@@ -125,10 +125,12 @@ export function choice(
   const resultShape = input ? [...input.shape.slice(0, c.axis), ...c.s, ...input.shape.slice(c.axis + 1)] : c.s;
   const size = sizeOf(resultShape);
   const ctor = (input ? input.values.constructor : Int32Array) as new (len: number) => Values;
-  const out = new ctor(key.size * size);
-  for (let b = 0; b < key.size && size > 0; b++) {
-    const ind = chooseIndices(key.data[2 * b]!, key.data[2 * b + 1]!, c.n, c.draws, c.replace, c.p);
-    out.set(input ? takeAlong(input, ind, c.axis) : ind, b * size);
-  }
-  return sampledTensor(tf.tensor(out, [...key.shape, ...resultShape], input ? input.dtype : 'int32'), key);
+  return sampleTensor(key, (k) => {
+    const out = new ctor(k.size * size);
+    for (let b = 0; b < k.size && size > 0; b++) {
+      const ind = chooseIndices(k.data[2 * b]!, k.data[2 * b + 1]!, c.n, c.draws, c.replace, c.p);
+      out.set(input ? takeAlong(input, ind, c.axis) : ind, b * size);
+    }
+    return tf.tensor(out, [...k.shape, ...resultShape], input ? input.dtype : 'int32');
+  });
 }

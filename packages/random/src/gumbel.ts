@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sampledTensor, checkNoVmapAxes } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { f32FromBits, log32 } from './f32.js';
 import type { Key } from './key.js';
@@ -33,6 +33,5 @@ export function gumbel(key: Key, shape: readonly number[] = []): tf.Tensor {
   checkKey('gumbel', key);
   const s = checkShape('gumbel', shape);
   const n = sizeOf(s);
-  const out = mapKeys(key, n, Float32Array, (k0, k1, o, off) => gumbelInto(k0, k1, n, o, off));
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
+  return sampleTensor(key, (k) => tf.tensor(mapKeys(k, n, Float32Array, (k0, k1, o, off) => gumbelInto(k0, k1, n, o, off)), [...k.shape, ...s], 'float32'));
 }

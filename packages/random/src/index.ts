@@ -3,7 +3,7 @@
  * the same key gives the same numbers on every backend, and the same numbers as jax.
  */
 export { Key, KEY_BRAND, isKey, wrapKeyData } from './key.js';
-export { setKeyBatchHooks, type KeyBatchHooks } from './batching.js';
+export { setKeyBatchHooks, setKeyTraceHooks, type KeyBatchHooks, type KeyTraceHooks } from './batching.js';
 export { PRNGKey } from './seed.js';
 export { split, foldIn } from './split.js';
 export { threefry2x32, threefry2x32Block, threefry2x32Counts } from './threefry.js';

@@ -4,7 +4,7 @@
  * Keys are immutable values. A single key has `shape` `[]`; `split(key, n)` returns a batch with
  * shape `[n]`. Pytree code (@lopt/tree) treats a Key as one leaf.
  */
-import { derivedKey, hiddenDims } from './batching.js';
+import { deriveKey, hiddenDims } from './batching.js';
 
 /** Brand so that structural checks (and @lopt/tree) can recognise keys across bundles. */
 export const KEY_BRAND: unique symbol = Symbol.for('@lopt/random.Key') as never;
@@ -44,14 +44,17 @@ export class Key {
     const n = this.shape[h]!;
     if (!Number.isInteger(i) || i < -n || i >= n) throw new Error(`Key.at: index ${i} out of range for a batch of ${n}`);
     const idx = i < 0 ? i + n : i;
-    const outer = this.shape.slice(0, h).reduce((a, b) => a * b, 1);
-    const inner = this.size / outer / n;
-    const out = new Uint32Array(2 * outer * inner);
-    for (let o = 0; o < outer; o++) {
-      const from = 2 * ((o * n + idx) * inner);
-      out.set(this.data.subarray(from, from + 2 * inner), 2 * o * inner);
-    }
-    return derivedKey(new Key(out, [...this.shape.slice(0, h), ...this.shape.slice(h + 1)]), this);
+    // Computed from k alone (h and idx are fixed now), so that a trace can re-run it.
+    return deriveKey(this, (k) => {
+      const outer = k.shape.slice(0, h).reduce((a, b) => a * b, 1);
+      const inner = k.size / outer / n;
+      const out = new Uint32Array(2 * outer * inner);
+      for (let o = 0; o < outer; o++) {
+        const from = 2 * ((o * n + idx) * inner);
+        out.set(k.data.subarray(from, from + 2 * inner), 2 * o * inner);
+      }
+      return new Key(out, [...k.shape.slice(0, h), ...k.shape.slice(h + 1)]);
+    });
   }
 
   /** Key data as `[k0, k1]` pairs (nested by batch shape) — what `jax.random.key_data` prints. */

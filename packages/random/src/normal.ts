@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { erfinv32, f32FromBits } from './f32.js';
 import type { Key } from './key.js';
@@ -58,6 +58,8 @@ export function normalArray(key: Key, shape: readonly number[] = [], opts: Norma
 
 /** Normal float32 samples, like `jax.random.normal` (then `* stddev + mean`); shape `[...key.shape, ...shape]`. */
 export function normal(key: Key, shape: readonly number[] = [], opts: NormalOptions = {}): tf.Tensor {
-  const [out, s] = sample('normal', key, shape, opts);
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
+  return sampleTensor(key, (k) => {
+    const [out, s] = sample('normal', k, shape, opts);
+    return tf.tensor(out, [...k.shape, ...s], 'float32');
+  });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sampledTensor, checkNoVmapAxes } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { readInput, stridesOf, takeAlong, type ArrayInputLike, type Values } from './tensor-input.js';
@@ -80,17 +80,18 @@ export function permutation(key: Key, x: number | ArrayInputLike, opts: Permutat
   if (typeof x === 'number') {
     const n = checkInt('permutation', 'x', x, 0, 0x7fffffff);
     if ((opts.axis ?? 0) !== 0) throw new Error(`permutation: axis must be 0 for an integer x, got ${show(opts.axis)}`);
-    return sampledTensor(tf.tensor(permutationValues(key, n), [...key.shape, n], 'int32'), key);
+    return sampleTensor(key, (k) => tf.tensor(permutationValues(k, n), [...k.shape, n], 'int32'));
   }
   const input = readInput('permutation', 'x', x);
   if (input.shape.length === 0) throw new Error('permutation: x must be an integer or an array of rank >= 1, got a scalar tensor');
   const axis = checkAxis('permutation', opts.axis ?? 0, input.shape.length);
   const size = input.values.length;
   const ctor = input.values.constructor as new (len: number) => Values;
-  const out = new ctor(key.size * size);
-  for (let b = 0; b < key.size; b++) {
-    const k0 = key.data[2 * b]!;
-    const k1 = key.data[2 * b + 1]!;
+  return sampleTensor(key, (k) => {
+  const out = new ctor(k.size * size);
+  for (let b = 0; b < k.size; b++) {
+    const k0 = k.data[2 * b]!;
+    const k1 = k.data[2 * b + 1]!;
     if (opts.independent === true || input.shape.length === 1) {
       const src = shuffleIndices(k0, k1, input.shape, axis);
       for (let i = 0; i < size; i++) out[b * size + i] = input.values[src[i]!]!;
@@ -99,5 +100,6 @@ export function permutation(key: Key, x: number | ArrayInputLike, opts: Permutat
       out.set(takeAlong(input, shuffleIndices(k0, k1, [input.shape[axis]!], 0), axis), b * size);
     }
   }
-  return sampledTensor(tf.tensor(out, [...key.shape, ...input.shape], input.dtype), key);
+  return tf.tensor(out, [...k.shape, ...input.shape], input.dtype);
+  });
 }

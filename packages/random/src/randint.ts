@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import type { Key } from './key.js';
 import { hashIotaInto } from './threefry.js';
@@ -57,6 +57,8 @@ export function randintArray(key: Key, shape: readonly number[], minval: number,
  * with 64-bit types disabled); shape `[...key.shape, ...shape]`.
  */
 export function randint(key: Key, shape: readonly number[], minval: number, maxval: number): tf.Tensor {
-  const [out, s] = sample('randint', key, shape, minval, maxval);
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'int32'), key);
+  return sampleTensor(key, (k) => {
+    const [out, s] = sample('randint', k, shape, minval, maxval);
+    return tf.tensor(out, [...k.shape, ...s], 'int32');
+  });
 }

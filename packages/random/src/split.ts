@@ -1,4 +1,4 @@
-import { derivedKey } from './batching.js';
+import { deriveKey } from './batching.js';
 import { Key } from './key.js';
 import { hashIotaInto, threefry2x32Block } from './threefry.js';
 import { checkKey, show } from './validate.js';
@@ -14,9 +14,11 @@ export function split(key: Key, num = 2): Key {
     throw new Error(`split: num must be a positive integer, got ${show(num)}`);
   }
   const words = 2 * num;
-  const out = new Uint32Array(key.size * words);
-  for (let i = 0; i < key.size; i++) hashIotaInto(key.data[2 * i]!, key.data[2 * i + 1]!, words, out, i * words);
-  return derivedKey(new Key(out, [...key.shape, num]), key);
+  return deriveKey(key, (k) => {
+    const out = new Uint32Array(k.size * words);
+    for (let i = 0; i < k.size; i++) hashIotaInto(k.data[2 * i]!, k.data[2 * i + 1]!, words, out, i * words);
+    return new Key(out, [...k.shape, num]);
+  });
 }
 
 /**
@@ -28,11 +30,13 @@ export function foldIn(key: Key, data: number): Key {
   if (typeof data !== 'number' || !Number.isInteger(data) || data < 0 || data > 0xffffffff) {
     throw new Error(`foldIn: data must be an integer in [0, 2^32), got ${show(data)}`);
   }
-  const out = new Uint32Array(key.size * 2);
-  for (let i = 0; i < key.size; i++) {
-    const [y0, y1] = threefry2x32Block(key.data[2 * i]!, key.data[2 * i + 1]!, 0, data);
-    out[2 * i] = y0;
-    out[2 * i + 1] = y1;
-  }
-  return derivedKey(new Key(out, key.shape), key);
+  return deriveKey(key, (k) => {
+    const out = new Uint32Array(k.size * 2);
+    for (let i = 0; i < k.size; i++) {
+      const [y0, y1] = threefry2x32Block(k.data[2 * i]!, k.data[2 * i + 1]!, 0, data);
+      out[2 * i] = y0;
+      out[2 * i + 1] = y1;
+    }
+    return new Key(out, k.shape);
+  });
 }

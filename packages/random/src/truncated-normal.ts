@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkNoVmapAxes, sampledTensor } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { mapKeys } from './bits.js';
 import { erf32, erfinv32, ftz32, nextAfter32 } from './f32.js';
 import type { Key } from './key.js';
@@ -61,6 +61,8 @@ export function truncatedNormalArray(key: Key, lower: number, upper: number, sha
 
 /** Standard normal samples truncated to (lower, upper), like `jax.random.truncated_normal`. */
 export function truncatedNormal(key: Key, lower: number, upper: number, shape: readonly number[] = []): tf.Tensor {
-  const [out, s] = sample('truncatedNormal', key, lower, upper, shape);
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
+  return sampleTensor(key, (k) => {
+    const [out, s] = sample('truncatedNormal', k, lower, upper, shape);
+    return tf.tensor(out, [...k.shape, ...s], 'float32');
+  });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { sampledTensor, checkNoVmapAxes } from './batching.js';
+import { checkNoVmapAxes, sampleTensor } from './batching.js';
 import { bitsInto, mapKeys } from './bits.js';
 import { fma32, ftz32 } from './f32.js';
 import type { Key } from './key.js';
@@ -62,6 +62,5 @@ export function uniform(key: Key, shape: readonly number[] = [], opts: UniformOp
   const s = checkShape('uniform', shape);
   const [lo, hi] = uniformBounds('uniform', opts);
   const n = sizeOf(s);
-  const out = mapKeys(key, n, Float32Array, (k0, k1, o, off) => uniformInto(k0, k1, n, o, off, lo, hi));
-  return sampledTensor(tf.tensor(out, [...key.shape, ...s], 'float32'), key);
+  return sampleTensor(key, (k) => tf.tensor(mapKeys(k, n, Float32Array, (k0, k1, o, off) => uniformInto(k0, k1, n, o, off, lo, hi)), [...k.shape, ...s], 'float32'));
 }
