@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Key, setKeyBatchHooks } from '@lopt/random';
 import { shareData, tensorPrototype, type EngineInternals, type KernelInputs } from './internals/index.js';
 import { RULES, fallbackRule, type BatchedArg, type RuleContext } from './batching-rules.js';
+import { tracedReadError } from './jit/trace.js';
 import { runtime, type BatchInfo } from './runtime.js';
 
 /**
@@ -114,6 +115,7 @@ export function keyToLogical(key: Key, level: number, size: number): Key {
   const info = keyInfos.get(key);
   const out = new Key(key.data, key.shape);
   keyInfos.set(out, { levels: [...(info?.levels ?? []), level], sizes: [...(info?.sizes ?? []), size] });
+  rt.trace?.aliasKey(key, out);
   return out;
 }
 
@@ -123,6 +125,7 @@ export function keyToParent(key: Key, level: number): Key | null {
   if (!info || info.levels[info.levels.length - 1] !== level) return null;
   const out = new Key(key.data, key.shape);
   if (info.levels.length > 1) keyInfos.set(out, { levels: info.levels.slice(0, -1), sizes: info.sizes.slice(0, -1) });
+  rt.trace?.aliasKey(key, out);
   return out;
 }
 
@@ -167,7 +170,8 @@ export function patchBatching(e: EngineInternals): void {
     }
     return origRunKernelFunc.call(this, params);
   };
-  // Reading the values of a logical tensor would return the whole batch: refuse, like JAX does.
+  // Reading the values of a logical tensor would return the whole batch, and a traced one's
+  // values are only known when the compiled function runs: refuse, like JAX does.
   const proto = tensorPrototype() as Record<string, (...a: unknown[]) => unknown>;
   for (const m of ['dataSync', 'data', 'arraySync', 'array', 'bufferSync', 'buffer', 'dataToGPU']) {
     const orig = proto[m];
@@ -179,6 +183,7 @@ export function patchBatching(e: EngineInternals): void {
             'return it from the function instead',
         );
       }
+      if (rt.trace !== null && rt.trace.traces(this)) throw tracedReadError(m);
       return orig.apply(this, args);
     };
   }
@@ -234,10 +239,11 @@ function runBatched(
 }
 
 /**
- * True for a tensor that only exists inside a transform's trace (a batched tensor inside vmap):
+ * True for a tensor that only exists inside a transform's trace (a batched tensor inside vmap,
+ * a tensor computed from the inputs of a function jit is tracing):
  * its values cannot be read on the JS side. Library code that validates tensor arguments by
  * reading them (e.g. hyperparameters) checks this first and skips the read.
  */
 export function isTraced(t: tf.Tensor): boolean {
-  return infos.has(t);
+  return infos.has(t) || (rt.trace !== null && rt.trace.traces(t));
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkEngine, checkTapeLayout, currentBackendName, engine } from './internals/index.js';
 import { patchBatching } from './batching.js';
+import { patchRecorder } from './jit/trace.js';
 import { registerFallbackKernels } from './fallback-kernels.js';
 import { registerFastGradients } from './fast-gradients.js';
 import { runtime, type Runtime } from './runtime.js';
@@ -14,7 +15,8 @@ import { installWasmKernels } from './wasm-kernels.js';
  * does not matter which transform a program calls first, nor whether the ESM and the CJS build
  * are both loaded. In a fixed order:
  *  1. the version guard checks every tfjs member lopt touches (throws before patching anything);
- *  2. engine patches, innermost first: the tape fix for second order, then vmap's kernel rewriting;
+ *  2. engine patches, innermost first: jit's kernel recorder, the tape fix for second order, then
+ *     vmap's kernel rewriting;
  *  3. gradients: correctness (missing and broadcasting ones), then the speed-only arithmetic ones;
  *  4. per backend, the first time lopt runs on it: the stopGradient kernel, fallback kernels,
  *     and on wasm lopt's faster kernels.
@@ -34,6 +36,7 @@ function installOnce(rt: Runtime): void {
   const e = engine();
   checkEngine(e);
   checkTapeLayout(e);
+  patchRecorder(e, rt);
   patchTape(e, rt);
   patchBatching(e);
   registerCorrectnessGradients();

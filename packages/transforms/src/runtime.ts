@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { TapeNode } from './internals/index.js';
+import type { TraceRecorder } from './jit/trace.js';
 
 /**
  * All of @lopt/transforms' mutable state, in one object on `globalThis` under a `Symbol.for` key.
@@ -32,6 +33,8 @@ export interface Runtime {
   readonly pendingCopies: TapeNode[];
   /** tfjs' own gradients that lopt's speed-only ones replaced (compared with them in tests). */
   tfjsGradients: Map<string, tf.GradConfig>;
+  /** The jit trace being recorded, if any. */
+  trace: TraceRecorder | null;
 }
 
 const KEY = Symbol.for('@lopt/transforms.runtime');
@@ -50,6 +53,7 @@ export function runtime(): Runtime {
       vmapLevels: [],
       pendingCopies: [],
       tfjsGradients: new Map(),
+      trace: null,
     };
     Object.defineProperty(g, KEY, { value: rt, enumerable: false, configurable: false, writable: false });
   } else if (rt.layout !== LAYOUT) {

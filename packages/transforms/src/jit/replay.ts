@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs';
+import { Key } from '@lopt/random';
+import { engine } from '../internals/index.js';
+import { lastUses, type Graph, type KernelNode, type Ref } from './graph.js';
+
+type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; attrs: Record<string, unknown>; backend: tf.KernelBackend }) => tf.TensorInfo | tf.TensorInfo[];
+
+interface DataBackend extends tf.KernelBackend {
+  incRef(dataId: object): void;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * A recorded graph, ready to run: kernels looked up once, and for each node the buffers that are
+ * read for the last time there (freed right after it, so peak memory stays that of the eager run).
+ */
+export interface Executable {
+  readonly graph: Graph;
+  readonly kernels: Array<KernelFunc | null>;
+  readonly freeAfter: number[][];
+  readonly numBuffers: number;
+}
+
+export function compile(graph: Graph, numBuffers: number): Executable {
+  const kernels = graph.nodes.map((n) => {
+    if (n.kind !== 'kernel') return null;
+    const k = tf.getKernel(n.name, graph.backend);
+    if (!k) throw new Error(`jit: no ${n.name} kernel on backend '${graph.backend}'`);
+    return k.kernelFunc as unknown as KernelFunc;
+  });
+  const last = lastUses(graph.nodes, numBuffers);
+  const outputBuffers = new Set(graph.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.ref.b] : [])));
+  const freeAfter: number[][] = graph.nodes.map(() => []);
+  last.forEach((i, b) => {
+    if (i >= 0 && !outputBuffers.has(b)) freeAfter[i]!.push(b);
+  });
+  return { graph, kernels, freeAfter, numBuffers };
+}
+
+const info = (dataId: object, r: Ref): tf.TensorInfo => ({ dataId, shape: r.shape as number[], dtype: r.dtype });
+
+/**
+ * Runs the graph on new arguments: kernel functions are called directly on the backend, with no
+ * tape, no tensor objects and no engine bookkeeping in between; only the results become tensors
+ * (owned by the caller).
+ */
+export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly Key[]): unknown {
+  const { graph } = x;
+  const e = engine();
+  const backend = e.backend as DataBackend;
+  const data: Array<object | undefined> = new Array(x.numBuffers);
+  // Buffers this call owns one reference of (kernel outputs), and tensors it made (samples).
+  const owned = new Uint8Array(x.numBuffers);
+  const made: tf.Tensor[] = [];
+  const keyValues: Key[] = [];
+  graph.tensorInputs.forEach((b, i) => (data[b] = tensors[i]!.dataId));
+  graph.keyInputs.forEach((k, i) => (keyValues[k] = keys[i]!));
+  for (const [b, t] of graph.constants) data[b] = t.dataId;
+  const release = (b: number) => {
+    if (owned[b]) {
+      backend.disposeData(data[b]!);
+      owned[b] = 0;
+    }
+  };
+  try {
+    graph.nodes.forEach((n, i) => {
+      if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, backend);
+      else if (n.kind === 'sample') {
+        const t = n.make(keyValues[n.key]!);
+        made.push(t);
+        data[n.out.b] = t.dataId;
+      } else keyValues[n.out] = n.make(keyValues[n.key]!);
+      for (const b of x.freeAfter[i]!) release(b);
+    });
+    const leaves = graph.outputs.map((o) => {
+      if (o.kind === 'static') return o.value;
+      if (o.kind === 'key') {
+        const k = keyValues[o.key]!;
+        return new Key(k.data, k.shape);
+      }
+      const b = o.ref.b;
+      // Hand over the reference this call owns; otherwise (an input, a constant, a sample, a
+      // buffer returned twice) take a new one.
+      if (owned[b]) owned[b] = 0;
+      else backend.incRef(data[b]!);
+      return (e as unknown as { makeTensorFromTensorInfo(i: tf.TensorInfo, b: tf.KernelBackend): tf.Tensor }).makeTensorFromTensorInfo(info(data[b]!, o.ref), backend);
+    });
+    return graph.unflatten(leaves);
+  } finally {
+    for (let b = 0; b < x.numBuffers; b++) release(b);
+    for (const t of made) t.dispose();
+  }
+}
+
+function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undefined>, owned: Uint8Array, backend: tf.KernelBackend): void {
+  let inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[];
+  if (Array.isArray(n.inputs)) inputs = (n.inputs as Ref[]).map((r) => info(data[r.b]!, r));
+  else {
+    const named: Record<string, tf.TensorInfo> = {};
+    const ins = n.inputs as Record<string, Ref>;
+    for (const k in ins) named[k] = info(data[ins[k]!.b]!, ins[k]!);
+    inputs = named;
+  }
+  const out = kernel({ inputs, attrs: n.attrs as Record<string, unknown>, backend });
+  const outs = Array.isArray(out) ? out : [out];
+  for (let j = 0; j < n.outs.length; j++) {
+    const b = n.outs[j]!.b;
+    data[b] = outs[j]!.dataId;
+    owned[b] = 1;
+  }
+}

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+import { isKey, Key, setKeyTraceHooks } from '@lopt/random';
+import { engine, shareData, type EngineInternals, type RegisteredKernelParams } from '../internals/index.js';
+import type { Runtime } from '../runtime.js';
+import type { Node, Ref } from './graph.js';
+
+/**
+ * The recorder behind jit: while a trace is active, every kernel the engine dispatches (at the
+ * outermost kernel level: the forward ops, the gradient kernels of grad/valueAndGrad/hvp, vmap's
+ * batched kernels, scan's unrolled steps) becomes a node, and so does everything @lopt/random
+ * computes in JS from a key that is an input of the trace.
+ */
+export class TraceRecorder {
+  /** Latest buffer id for each data id seen (a kernel output that aliases its input gets a new id). */
+  readonly buffers = new Map<object, number>();
+  /** Buffers that hold constants of the trace, with a kept tensor each. */
+  readonly constants = new Map<number, tf.Tensor>();
+  readonly keys = new WeakMap<Key, number>();
+  readonly nodes: Node[] = [];
+  numBuffers = 0;
+  numKeys = 0;
+  /** Nesting of registered kernels: only the outermost is recorded (inner ones are part of it). */
+  depth = 0;
+
+  newBuffer(dataId: object): number {
+    const b = this.numBuffers++;
+    this.buffers.set(dataId, b);
+    return b;
+  }
+
+  newKey(k: Key): number {
+    const id = this.numKeys++;
+    this.keys.set(k, id);
+    return id;
+  }
+
+  /** The buffer a tensor reads; a tensor nobody in the trace made is a constant (kept alive). */
+  refOf(t: tf.Tensor): Ref {
+    let b = this.buffers.get(t.dataId);
+    if (b === undefined) {
+      b = this.newBuffer(t.dataId);
+      this.constants.set(b, engine().keep(shareData(t)));
+    }
+    return { b, shape: [...t.shape], dtype: t.dtype };
+  }
+
+  /** Whether `t`'s values depend on the trace's inputs (reading them on the JS side is an error). */
+  traces(t: tf.Tensor): boolean {
+    const b = this.buffers.get(t.dataId);
+    return b !== undefined && !this.constants.has(b);
+  }
+
+  /** The key ids of an existing traced key for a new key object with the same data (vmap's views). */
+  aliasKey(from: Key, to: Key): void {
+    const id = this.keys.get(from);
+    if (id !== undefined) this.keys.set(to, id);
+  }
+
+  dispose(): void {
+    for (const t of this.constants.values()) t.dispose();
+    this.constants.clear();
+  }
+}
+
+/**
+ * The recorder's engine wrapper: the innermost one (installed before the tape fix and vmap's
+ * wrappers), so it sees the physical kernels that really run. Costs one property check when no
+ * trace is active.
+ */
+export function patchRecorder(e: EngineInternals, rt: Runtime): void {
+  const orig = e.runKernelFunc;
+  e.runKernelFunc = function (this: EngineInternals, params) {
+    const rec = rt.trace;
+    if (rec === null || params.kernelName == null || rec.depth > 0) return orig.call(this, params);
+    const p = params as RegisteredKernelParams;
+    const isList = Array.isArray(p.inputs);
+    const named = p.inputs as Record<string, tf.Tensor>;
+    const refs: Record<string, Ref> = {};
+    for (const k of Object.keys(named)) refs[k] = rec.refOf(named[k]!);
+    rec.depth++;
+    let out: tf.Tensor | tf.Tensor[];
+    try {
+      out = orig.call(this, params);
+    } finally {
+      rec.depth--;
+    }
+    const outs = Array.isArray(out) ? out : [out];
+    rec.nodes.push({
+      kind: 'kernel',
+      name: p.kernelName,
+      inputs: isList ? Object.keys(refs).map((k) => refs[k]!) : refs,
+      attrs: { ...(p.attrs ?? {}) },
+      outs: outs.map((o) => ({ b: rec.newBuffer(o.dataId), shape: [...o.shape], dtype: o.dtype })),
+      multi: Array.isArray(out),
+    });
+    return out;
+  };
+  // @lopt/random computes samples and key derivations in JS: recorded as nodes that re-run.
+  setKeyTraceHooks({
+    traces: (key) => rt.trace !== null && rt.trace.keys.has(key),
+    sample: (key, make) => {
+      const rec = rt.trace!;
+      const t = make(key);
+      rec.nodes.push({ kind: 'sample', key: rec.keys.get(key)!, make, out: { b: rec.newBuffer(t.dataId), shape: [...t.shape], dtype: t.dtype } });
+      return t;
+    },
+    derive: (key, make) => {
+      const rec = rt.trace!;
+      const k = make(key);
+      rec.nodes.push({ kind: 'derive', key: rec.keys.get(key)!, make, out: rec.newKey(k), shape: [...k.shape] });
+      return k;
+    },
+  });
+}
+
+/** The error for reading a traced tensor's values inside a jitted function. */
+export function tracedReadError(method: string): Error {
+  return new Error(
+    `jit: cannot read the values of a traced tensor (${method}) inside a jitted function: its value is only known when the compiled function runs. ` +
+      'Branch on tensors with cond/where instead of a JS if, return the value from the function, or pass what decides the branch as a static argument (staticArgnums).',
+  );
+}
+
+export { isKey };
