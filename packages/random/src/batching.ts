@@ -54,6 +54,11 @@ export interface KeyTraceHooks {
   sample(key: Key, make: (k: Key) => tf.Tensor): tf.Tensor;
   /** Records `make(key)` (a key computed from the key's data) and returns it, marked as traced. */
   derive(key: Key, make: (k: Key) => Key): Key;
+  /**
+   * A typed-array sampler `fn` reads the key's data into JS, which a trace cannot recompute:
+   * throws the error to show, or (where the tracer allows it) records that the trace is unusable.
+   */
+  hostRead(fn: string, tensorFn: string): void;
 }
 
 const TRACE = Symbol.for('@lopt/random.keyTraceHooks');
@@ -93,7 +98,5 @@ export function checkNoVmapAxes(fn: string, key: Key): void {
   if (hiddenDims(key) > 0) {
     throw new Error(`${fn}: this key carries a vmap axis; inside vmap use ${tensorFn}, which returns a tensor`);
   }
-  if (tracing(key)) {
-    throw new Error(`${fn}: this key is an input of a jitted function, and ${fn} returns JS data that the compiled function cannot recompute; use ${tensorFn}, which returns a tensor`);
-  }
+  tracing(key)?.hostRead(fn, tensorFn);
 }

@@ -183,7 +183,7 @@ export function patchBatching(e: EngineInternals): void {
             'return it from the function instead',
         );
       }
-      if (rt.trace !== null && rt.trace.traces(this)) throw tracedReadError(m);
+      if (rt.trace !== null && rt.trace.traces(this)) rt.trace.read(() => tracedReadError(m));
       return orig.apply(this, args);
     };
   }

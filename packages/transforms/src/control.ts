@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe as describeValue, flatten, formatPath, isTensor, where } from '@lopt/tree';
 import { ensureInstalled } from './install.js';
+import { underVerify } from './jit/verify.js';
 import { scope } from './memory.js';
 
 export interface ScanOptions {
@@ -17,6 +18,10 @@ export interface ScanOptions {
  * through every step) and vmapped.
  */
 export function scan<C, X, Y>(f: (carry: C, x: X) => readonly [C, Y], init: C, xs: X | null, opts: ScanOptions = {}): [C, Y] {
+  return underVerify('scan', [init, xs], () => scanEager(f, init, xs, opts));
+}
+
+function scanEager<C, X, Y>(f: (carry: C, x: X) => readonly [C, Y], init: C, xs: X | null, opts: ScanOptions): [C, Y] {
   ensureInstalled();
   let n = opts.length;
   let steps: X[] | null = null;

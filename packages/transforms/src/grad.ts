@@ -3,6 +3,7 @@ import { describe as describeValue, flatten, formatPath, isTensor, type TreeDef 
 import { batchInfo, liftForGrad, physicalView, rewrapLike, wrapPhysical, type BatchInfo } from './batching.js';
 import { engine, ownedByScope, unkeep } from './internals/index.js';
 import { ensureInstalled } from './install.js';
+import { underVerify } from './jit/verify.js';
 import { gradients } from './tape.js';
 
 export interface GradOptions {
@@ -157,12 +158,13 @@ export function grad<A extends unknown[], const N extends number | readonly numb
   opts: { readonly argnums?: N; readonly hasAux: true },
 ): (...args: A) => [GradientsOf<A, N>, unknown];
 export function grad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => unknown {
-  return (...args) => {
-    const r = computeGrad(f, opts, args, 'grad');
-    r.value.dispose();
-    const g = typeof (opts.argnums ?? 0) === 'number' ? r.grads[0] : r.grads;
-    return opts.hasAux ? [g, r.aux] : g;
-  };
+  return (...args) =>
+    underVerify('grad', args, () => {
+      const r = computeGrad(f, opts, args, 'grad');
+      r.value.dispose();
+      const g = typeof (opts.argnums ?? 0) === 'number' ? r.grads[0] : r.grads;
+      return opts.hasAux ? [g, r.aux] : g;
+    });
 }
 
 /**
@@ -187,9 +189,10 @@ export function valueAndGrad<A extends unknown[], const N extends number | reado
   opts: { readonly argnums?: N; readonly hasAux: true },
 ): (...args: A) => [[tf.Scalar, unknown], GradientsOf<A, N>];
 export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => unknown {
-  return (...args) => {
-    const r = computeGrad(f, opts, args, 'valueAndGrad');
-    const g = typeof (opts.argnums ?? 0) === 'number' ? r.grads[0] : r.grads;
-    return [opts.hasAux ? [r.value, r.aux] : r.value, g];
-  };
+  return (...args) =>
+    underVerify('valueAndGrad', args, () => {
+      const r = computeGrad(f, opts, args, 'valueAndGrad');
+      const g = typeof (opts.argnums ?? 0) === 'number' ? r.grads[0] : r.grads;
+      return [opts.hasAux ? [r.value, r.aux] : r.value, g];
+    });
 }

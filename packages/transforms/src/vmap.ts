@@ -3,6 +3,7 @@ import { describe as describeValue, flatten, formatPath, isTensor, isPlainObject
 import { isKey, Key } from '@lopt/random';
 import { keyToLogical, keyToParent, keyVmapDims, toLogical, toParent, withLevel } from './batching.js';
 import { ensureInstalled } from './install.js';
+import { underVerify } from './jit/verify.js';
 
 /** Batch axis of an argument or output: a number, `null` (not batched), or a tree of those matching it. */
 export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [k: string]: AxisSpec };
@@ -74,67 +75,68 @@ export function vmap<A extends unknown[], R>(
   outAxes: AxisSpec = 0,
   opts: VmapOptions = {},
 ): (...args: A) => Batched<R> {
-  return ((...args: unknown[]) => {
-    ensureInstalled();
-    const specs: AxisSpec[] = Array.isArray(inAxes) ? [...(inAxes as AxisSpec[])] : args.map(() => inAxes as AxisSpec);
-    if (specs.length !== args.length) {
-      throw new Error(`vmap: inAxes has ${specs.length} entries but the function was called with ${args.length} arguments`);
-    }
-    // Work out the batch size and check every batched leaf agrees.
-    let size = opts.axisSize;
-    let sizeFrom = opts.axisSize !== undefined ? 'axisSize' : '';
-    const perArg = args.map((a, i) => {
-      const [ls, def] = flatten(a);
-      const axes = axesPerLeaf(specs[i]!, a, `inAxes[${i}]`);
-      const paths = def.paths();
-      ls.forEach((l, j) => {
-        const ax = axes[j];
-        if (ax == null) return;
-        const where = `argument ${i} at ${formatPath(paths[j]!)}`;
-        let n: number;
-        if (isKey(l)) {
-          // Key batches are mapped over their leading axis (after any outer vmap axes).
-          const h = keyVmapDims(l);
-          if (ax !== 0) throw new Error(`vmap: ${where} is a key batch; keys can only be mapped over axis 0, got ${ax}`);
-          if (l.shape.length <= h) throw new Error(`vmap: ${where} is a single key; give it inAxes null or pass a key batch (split(key, n))`);
-          n = l.shape[h]!;
-        } else {
-          if (!isTensor(l)) throw new Error(`vmap: ${where} is a ${describeValue(l)}; only tensors and key batches can have a batch axis (use null)`);
-          const a2 = ax < 0 ? ax + l.rank : ax;
-          if (a2 < 0 || a2 >= l.rank) throw new Error(`vmap: ${where}: axis ${ax} out of range for shape [${l.shape.join(',')}]`);
-          n = l.shape[a2]!;
-        }
-        if (size === undefined) {
-          size = n;
-          sizeFrom = where;
-        } else if (n !== size) {
-          throw new Error(`vmap: inconsistent batch sizes: ${where} has size ${n} along axis ${ax}, but ${sizeFrom} has ${size}`);
-        }
+  return ((...args: unknown[]) =>
+    underVerify('vmap', args, () => {
+      ensureInstalled();
+      const specs: AxisSpec[] = Array.isArray(inAxes) ? [...(inAxes as AxisSpec[])] : args.map(() => inAxes as AxisSpec);
+      if (specs.length !== args.length) {
+        throw new Error(`vmap: inAxes has ${specs.length} entries but the function was called with ${args.length} arguments`);
+      }
+      // Work out the batch size and check every batched leaf agrees.
+      let size = opts.axisSize;
+      let sizeFrom = opts.axisSize !== undefined ? 'axisSize' : '';
+      const perArg = args.map((a, i) => {
+        const [ls, def] = flatten(a);
+        const axes = axesPerLeaf(specs[i]!, a, `inAxes[${i}]`);
+        const paths = def.paths();
+        ls.forEach((l, j) => {
+          const ax = axes[j];
+          if (ax == null) return;
+          const where = `argument ${i} at ${formatPath(paths[j]!)}`;
+          let n: number;
+          if (isKey(l)) {
+            // Key batches are mapped over their leading axis (after any outer vmap axes).
+            const h = keyVmapDims(l);
+            if (ax !== 0) throw new Error(`vmap: ${where} is a key batch; keys can only be mapped over axis 0, got ${ax}`);
+            if (l.shape.length <= h) throw new Error(`vmap: ${where} is a single key; give it inAxes null or pass a key batch (split(key, n))`);
+            n = l.shape[h]!;
+          } else {
+            if (!isTensor(l)) throw new Error(`vmap: ${where} is a ${describeValue(l)}; only tensors and key batches can have a batch axis (use null)`);
+            const a2 = ax < 0 ? ax + l.rank : ax;
+            if (a2 < 0 || a2 >= l.rank) throw new Error(`vmap: ${where}: axis ${ax} out of range for shape [${l.shape.join(',')}]`);
+            n = l.shape[a2]!;
+          }
+          if (size === undefined) {
+            size = n;
+            sizeFrom = where;
+          } else if (n !== size) {
+            throw new Error(`vmap: inconsistent batch sizes: ${where} has size ${n} along axis ${ax}, but ${sizeFrom} has ${size}`);
+          }
+        });
+        return { ls, def, axes };
       });
-      return { ls, def, axes };
-    });
-    if (size === undefined) throw new Error('vmap: no argument has a batch axis; pass opts.axisSize to set the batch size');
-    const B = size;
-    return withLevel(B, (level) =>
-      tf.tidy(() => {
-        const inner = perArg.map(({ ls, def, axes }) =>
-          def.unflatten(
-            ls.map((l, j) => {
-              const ax = axes[j];
-              if (ax == null) return l;
-              if (isKey(l)) return keyToLogical(l, level, B);
-              if (!isTensor(l)) return l;
-              const a2 = ax < 0 ? ax + l.rank : ax;
-              const moved = a2 === 0 ? l : tf.transpose(l, [a2, ...l.shape.map((_, d) => d).filter((d) => d !== a2)]);
-              return toLogical(moved, level, B);
-            }),
-          ),
-        );
-        const out = f(...(inner as A));
-        return finishOutputs(out, outAxes, level, B);
-      }),
-    );
-  }) as unknown as (...args: A) => Batched<R>;
+      if (size === undefined) throw new Error('vmap: no argument has a batch axis; pass opts.axisSize to set the batch size');
+      const B = size;
+      return withLevel(B, (level) =>
+        tf.tidy(() => {
+          const inner = perArg.map(({ ls, def, axes }) =>
+            def.unflatten(
+              ls.map((l, j) => {
+                const ax = axes[j];
+                if (ax == null) return l;
+                if (isKey(l)) return keyToLogical(l, level, B);
+                if (!isTensor(l)) return l;
+                const a2 = ax < 0 ? ax + l.rank : ax;
+                const moved = a2 === 0 ? l : tf.transpose(l, [a2, ...l.shape.map((_, d) => d).filter((d) => d !== a2)]);
+                return toLogical(moved, level, B);
+              }),
+            ),
+          );
+          const out = f(...(inner as A));
+          return finishOutputs(out, outAxes, level, B);
+        }),
+      );
+    })) as unknown as (...args: A) => Batched<R>;
 }
 
 function finishOutputs(out: unknown, outAxes: AxisSpec, level: number, size: number): tf.TensorContainer {

@@ -4,9 +4,10 @@ import { flatten, isTensor } from '@lopt/tree';
 import { currentBackendName, engine } from '../internals/index.js';
 import { ensureInstalled } from '../install.js';
 import { runtime } from '../runtime.js';
+import type { Executable } from './replay.js';
 import { printGraph, pruneDead, type Graph, type OutputLeaf } from './graph.js';
 import { simplify } from './simplify.js';
-import { compile, run, type Executable } from './replay.js';
+import { compile, run } from './replay.js';
 import { TraceRecorder } from './trace.js';
 
 export interface JitOptions {
@@ -51,6 +52,45 @@ function staticKey(v: unknown): string {
   } catch {
     return refKey(v as object);
   }
+}
+
+/**
+ * Runs `run` eagerly while recording it, with `tensors` and `keys` (the leaves of its arguments)
+ * as the inputs of the trace; returns the compiled recording and `run`'s own result. The
+ * recording is `null` when the trace was poisoned (a traced value was read, onRead 'poison').
+ */
+export function recordCall<R>(run: () => R, tensors: readonly tf.Tensor[], keys: readonly Key[], onRead: 'throw' | 'poison'): { exe: Executable; recorder: TraceRecorder; result: R; poisoned: boolean } {
+  const rt = runtime();
+  const rec = new TraceRecorder(onRead);
+  const tensorInputs = tensors.map((t) => rec.buffers.get(t.dataId) ?? rec.newBuffer(t.dataId));
+  const keyInputs = keys.map((k) => rec.newKey(k));
+  const outer = rt.trace;
+  rt.trace = rec;
+  let result: R;
+  let outputs: OutputLeaf[];
+  let unflatten: (leaves: unknown[]) => unknown;
+  try {
+    result = run();
+    const [leaves, def] = flatten(result);
+    outputs = leaves.map((l): OutputLeaf => {
+      if (isTensor(l)) return { kind: 'tensor', ref: rec.refOf(l) };
+      if (isKey(l)) {
+        const k = rec.keys.get(l);
+        return k === undefined ? { kind: 'static', value: l } : { kind: 'key', key: k, shape: [...l.shape] };
+      }
+      return { kind: 'static', value: l };
+    });
+    unflatten = (ls) => def.unflatten(ls);
+  } catch (err) {
+    rec.dispose();
+    throw err;
+  } finally {
+    rt.trace = outer;
+  }
+  const backend = currentBackendName()!;
+  const nodes = pruneDead(simplify(rec.nodes, outputs, backend), outputs);
+  const graph: Graph = { backend, tensorInputs, keyInputs, constants: rec.constants, nodes, outputs, unflatten };
+  return { exe: compile(graph, rec.numBuffers), recorder: rec, result, poisoned: rec.poisoned };
 }
 
 /**
@@ -102,36 +142,9 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
   };
 
   const trace = (args: A, tensors: tf.Tensor[], keys: Key[]): { entry: Entry; result: R } => {
-    const rt = runtime();
-    const rec = new TraceRecorder();
-    const tensorInputs = tensors.map((t) => rec.buffers.get(t.dataId) ?? rec.newBuffer(t.dataId));
-    const keyInputs = keys.map((k) => rec.newKey(k));
-    rt.trace = rec;
-    let result: R;
-    let outputs: OutputLeaf[];
-    let unflatten: (leaves: unknown[]) => unknown;
-    try {
-      result = f(...args);
-      const [leaves, def] = flatten(result);
-      outputs = leaves.map((l): OutputLeaf => {
-        if (isTensor(l)) return { kind: 'tensor', ref: rec.refOf(l) };
-        if (isKey(l)) {
-          const k = rec.keys.get(l);
-          return k === undefined ? { kind: 'static', value: l } : { kind: 'key', key: k, shape: [...l.shape] };
-        }
-        return { kind: 'static', value: l };
-      });
-      unflatten = (ls) => def.unflatten(ls);
-    } catch (err) {
-      rec.dispose();
-      throw err;
-    } finally {
-      rt.trace = null;
-    }
-    const nodes = pruneDead(simplify(rec.nodes, outputs, currentBackendName()!), outputs);
-    const graph: Graph = { backend: currentBackendName()!, tensorInputs, keyInputs, constants: rec.constants, nodes, outputs, unflatten };
+    const { exe, recorder, result } = recordCall(() => f(...args), tensors, keys, 'throw');
     traceCount++;
-    return { entry: { exe: compile(graph, rec.numBuffers), recorder: rec }, result };
+    return { entry: { exe, recorder }, result };
   };
 
   const remember = (key: string, entry: Entry) => {

@@ -51,6 +51,9 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   const data: Array<object | undefined> = new Array(x.numBuffers);
   // Buffers this call owns one reference of (kernel outputs), and tensors it made (samples).
   const owned = new Uint8Array(x.numBuffers);
+  // Some kernels hand back a tensor object, not a TensorInfo (the cpu backend's makeOutput goes
+  // through the engine): those buffers are released by disposing the tensor.
+  const asTensor: Array<tf.Tensor | undefined> = new Array(x.numBuffers);
   const made: tf.Tensor[] = [];
   const keyValues: Key[] = [];
   graph.tensorInputs.forEach((b, i) => (data[b] = tensors[i]!.dataId));
@@ -58,13 +61,15 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   for (const [b, t] of graph.constants) data[b] = t.dataId;
   const release = (b: number) => {
     if (owned[b]) {
-      backend.disposeData(data[b]!);
+      const t = asTensor[b];
+      if (t !== undefined) t.dispose();
+      else backend.disposeData(data[b]!);
       owned[b] = 0;
     }
   };
   try {
     graph.nodes.forEach((n, i) => {
-      if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, backend);
+      if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend);
       else if (n.kind === 'sample') {
         const t = n.make(keyValues[n.key]!);
         made.push(t);
@@ -81,7 +86,12 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
       const b = o.ref.b;
       // Hand over the reference this call owns; otherwise (an input, a constant, a sample, a
       // buffer returned twice) take a new one.
-      if (owned[b]) owned[b] = 0;
+      const t = asTensor[b];
+      if (owned[b] && t !== undefined && tf.util.arraysEqual(t.shape, o.ref.shape as number[])) {
+        owned[b] = 0;
+        return t;
+      }
+      if (owned[b] && t === undefined) owned[b] = 0;
       else backend.incRef(data[b]!);
       return (e as unknown as { makeTensorFromTensorInfo(i: tf.TensorInfo, b: tf.KernelBackend): tf.Tensor }).makeTensorFromTensorInfo(info(data[b]!, o.ref), backend);
     });
@@ -92,7 +102,7 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   }
 }
 
-function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undefined>, owned: Uint8Array, backend: tf.KernelBackend): void {
+function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undefined>, owned: Uint8Array, asTensor: Array<tf.Tensor | undefined>, backend: tf.KernelBackend): void {
   let inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[];
   if (Array.isArray(n.inputs)) inputs = (n.inputs as Ref[]).map((r) => info(data[r.b]!, r));
   else {
@@ -105,7 +115,9 @@ function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undef
   const outs = Array.isArray(out) ? out : [out];
   for (let j = 0; j < n.outs.length; j++) {
     const b = n.outs[j]!.b;
-    data[b] = outs[j]!.dataId;
+    const o = outs[j]!;
+    data[b] = o.dataId;
     owned[b] = 1;
+    if ((o as { rank?: unknown }).rank != null) asTensor[b] = o as tf.Tensor;
   }
 }

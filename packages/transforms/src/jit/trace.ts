@@ -21,6 +21,23 @@ export class TraceRecorder {
   numKeys = 0;
   /** Nesting of registered kernels: only the outermost is recorded (inner ones are part of it). */
   depth = 0;
+  /**
+   * What a read of a traced value on the JS side does: throw (jit), or mark the trace as not
+   * replayable and go on (the test suite's verify mode, which must not change eager behaviour).
+   */
+  readonly onRead: 'throw' | 'poison';
+  /** A traced value was read on the JS side: the recording does not describe the computation. */
+  poisoned = false;
+
+  constructor(onRead: 'throw' | 'poison' = 'throw') {
+    this.onRead = onRead;
+  }
+
+  /** A JS-side read of traced data (`what` names it): an error, or a poisoned trace. */
+  read(error: () => Error): void {
+    if (this.onRead === 'throw') throw error();
+    this.poisoned = true;
+  }
 
   newBuffer(dataId: object): number {
     const b = this.numBuffers++;
@@ -110,6 +127,10 @@ export function patchRecorder(e: EngineInternals, rt: Runtime): void {
       rec.nodes.push({ kind: 'derive', key: rec.keys.get(key)!, make, out: rec.newKey(k), shape: [...k.shape] });
       return k;
     },
+    hostRead: (fn, tensorFn) =>
+      rt.trace!.read(
+        () => new Error(`${fn}: this key is an input of a jitted function, and ${fn} returns JS data that the compiled function cannot recompute; use ${tensorFn}, which returns a tensor`),
+      ),
   });
 }
 
