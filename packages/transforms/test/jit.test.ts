@@ -191,3 +191,33 @@ describe('LOPT_JIT=0', () => {
     tf.dispose([x, out]);
   });
 });
+
+describe.each(BACKENDS)('jit fusion on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('fuses elementwise chains (broadcast rows, columns, scalars; casts; where) with the eager numbers', () => {
+    const f = (x: tf.Tensor, row: tf.Tensor, col: tf.Tensor) => {
+      const a = tf.tanh(tf.add(tf.mul(x, row), col)); // [4,3] with [3] and [4,1]
+      const b = tf.where(tf.greater(a, 0), tf.sqrt(tf.add(tf.square(a), 1e-3)), tf.mul(tf.exp(a), -0.5));
+      const s = tf.sum(b, 1, true); // not elementwise: the chain around it splits
+      const c = tf.div(tf.sub(b, s), tf.add(tf.abs(s), 1));
+      const n = tf.cast(tf.greater(c, 0.1), 'int32');
+      return { c: tf.relu(tf.sigmoid(c)), n: tf.add(n, tf.scalar(2, 'int32')), clipped: tf.clipByValue(c, -0.2, 0.3) };
+    };
+    const x = tf.tensor2d([[1, -2, 3], [0.5, 0.1, -1], [-0.3, 2, 0.7], [0, 1, -1]]);
+    const row = tf.tensor1d([0.5, -1, 2]);
+    const col = tf.tensor2d([[0.1], [-0.2], [0.3], [0]]);
+    const j = jit(f);
+    const text = j.lower(x, row, col);
+    expect(text).toMatch(/fused\[Multiply Add Tanh/);
+    expect((text.match(/ = fused\[/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    const want = f(x, row, col);
+    const got = j(x, row, col);
+    expect(got.n.dtype).toBe('int32');
+    expect(values(got.n)).toEqual(values(want.n));
+    expect(relErr(got.c, want.c)).toBeLessThan(1e-6);
+    expect(relErr(got.clipped, want.clipped)).toBeLessThan(1e-6);
+    j.clearCache();
+    tf.dispose([x, row, col, want.c, want.n, want.clipped, got.c, got.n, got.clipped]);
+  });
+});

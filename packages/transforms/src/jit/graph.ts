@@ -85,15 +85,6 @@ export function pruneDead(nodes: readonly Node[], outputs: readonly OutputLeaf[]
   return keep.reverse();
 }
 
-/** For each buffer, the index of the last node that reads it (-1: none; outputs are read after all nodes). */
-export function lastUses(nodes: readonly Node[], numBuffers: number): Int32Array {
-  const last = new Int32Array(numBuffers).fill(-1);
-  nodes.forEach((n, i) => {
-    for (const r of nodeInputs(n)) last[r.b] = i;
-  });
-  return last;
-}
-
 const view = (r: Ref) => `%${r.b}:${r.dtype}[${r.shape.join(',')}]`;
 
 function attrText(attrs: Readonly<Record<string, unknown>>): string {
@@ -103,15 +94,28 @@ function attrText(attrs: Readonly<Record<string, unknown>>): string {
   return parts.length ? ` {${parts.join(', ')}}` : '';
 }
 
-/** The graph as text, one line per node, like jax.make_jaxpr. */
-export function printGraph(g: Graph): string {
+/** A fused step, for printing (its definition is in fusion.ts). */
+interface PrintableFused {
+  readonly kind: 'fused';
+  readonly members: readonly KernelNode[];
+  readonly inputs: readonly Ref[];
+  readonly outs: readonly Ref[];
+  readonly source: string;
+}
+
+/** The graph as text, one line per step (fused groups with their members and code), like jax.make_jaxpr. */
+export function printGraph(g: Graph, steps: ReadonlyArray<Node | PrintableFused> = g.nodes, showSource = false): string {
   const lines: string[] = [];
   const ins = g.tensorInputs.map((b) => `%${b}`).concat(g.keyInputs.map((k) => `key#${k}`));
-  lines.push(`jit graph on ${g.backend} (${g.nodes.length} nodes, ${g.constants.size} constants)`);
+  const fused = steps.filter((s) => s.kind === 'fused').length;
+  lines.push(`jit graph on ${g.backend} (${g.nodes.length} nodes in ${steps.length} steps, ${fused} fused; ${g.constants.size} constants)`);
   lines.push(`  inputs: ${ins.join(', ') || '(none)'}`);
   for (const [b, t] of g.constants) lines.push(`  const %${b}:${t.dtype}[${t.shape.join(',')}]`);
-  for (const n of g.nodes) {
-    if (n.kind === 'kernel') {
+  for (const n of steps) {
+    if (n.kind === 'fused') {
+      lines.push(`  ${n.outs.map(view).join(', ')} = fused[${n.members.map((m) => m.name).join(' ')}](${n.inputs.map(view).join(', ')})`);
+      if (showSource) for (const l of n.source.split('\n')) lines.push(`      ${l}`);
+    } else if (n.kind === 'kernel') {
       const args = Array.isArray(n.inputs)
         ? (n.inputs as Ref[]).map(view).join(', ')
         : Object.entries(n.inputs as Record<string, Ref>)

@@ -19,7 +19,11 @@ export interface JitOptions {
 
 export interface Jitted<A extends unknown[], R> {
   (...args: A): R;
-  /** The graph the call with these arguments runs, as text (traces it if needed), like jax.make_jaxpr. */
+  /**
+   * The graph the call with these arguments runs, as text (traces it if needed), like
+   * jax.make_jaxpr: one line per kernel or fused group. `lower.withSource(...)` adds the code
+   * generated for each fused group.
+   */
   lower(...args: A): string;
   /** Drops every trace (and the constants they keep alive). */
   clearCache(): void;
@@ -186,7 +190,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, opts: JitOptio
         remember(sig.key, entry);
         tf.dispose(flatten(traced.result)[0].filter(isTensor) as tf.Tensor[]);
       }
-      return printGraph(entry.exe.graph);
+      return printGraph(entry.exe.graph, entry.exe.steps, process.env?.LOPT_JIT_SOURCE === '1');
     },
     clearCache(): void {
       for (const en of cache.values()) en.recorder.dispose();

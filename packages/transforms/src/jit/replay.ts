@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Key } from '@lopt/random';
 import { engine } from '../internals/index.js';
-import { lastUses, type Graph, type KernelNode, type Ref } from './graph.js';
+import type { Graph, KernelNode, Node, Ref } from './graph.js';
+import { fuse, type FusedNode } from './fusion.js';
+import { asWasmBackend } from '../internals/index.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; attrs: Record<string, unknown>; backend: tf.KernelBackend }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -14,27 +16,41 @@ interface DataBackend extends tf.KernelBackend {
  * A recorded graph, ready to run: kernels looked up once, and for each node the buffers that are
  * read for the last time there (freed right after it, so peak memory stays that of the eager run).
  */
+export type Step = Node | FusedNode;
+
 export interface Executable {
   readonly graph: Graph;
+  /** The graph's nodes after fusion: what a call runs, in order. */
+  readonly steps: readonly Step[];
   readonly kernels: Array<KernelFunc | null>;
   readonly freeAfter: number[][];
   readonly numBuffers: number;
 }
 
-export function compile(graph: Graph, numBuffers: number): Executable {
-  const kernels = graph.nodes.map((n) => {
+/** Backends whose data lives in plain typed arrays that generated code can loop over. */
+const FUSING_BACKENDS = new Set(['cpu', 'wasm']);
+
+const stepInputs = (n: Step): readonly Ref[] =>
+  n.kind === 'fused' ? n.inputs : n.kind === 'kernel' ? (Array.isArray(n.inputs) ? (n.inputs as Ref[]) : Object.values(n.inputs as Record<string, Ref>)) : [];
+
+export function compile(graph: Graph, numBuffers: number, opts: { fuse?: boolean } = {}): Executable {
+  const steps: Step[] = opts.fuse !== false && FUSING_BACKENDS.has(graph.backend) ? fuse(graph.nodes, graph.outputs) : [...graph.nodes];
+  const kernels = steps.map((n) => {
     if (n.kind !== 'kernel') return null;
     const k = tf.getKernel(n.name, graph.backend);
     if (!k) throw new Error(`jit: no ${n.name} kernel on backend '${graph.backend}'`);
     return k.kernelFunc as unknown as KernelFunc;
   });
-  const last = lastUses(graph.nodes, numBuffers);
+  const last = new Int32Array(numBuffers).fill(-1);
+  steps.forEach((n, i) => {
+    for (const r of stepInputs(n)) last[r.b] = i;
+  });
   const outputBuffers = new Set(graph.outputs.flatMap((o) => (o.kind === 'tensor' ? [o.ref.b] : [])));
-  const freeAfter: number[][] = graph.nodes.map(() => []);
+  const freeAfter: number[][] = steps.map(() => []);
   last.forEach((i, b) => {
     if (i >= 0 && !outputBuffers.has(b)) freeAfter[i]!.push(b);
   });
-  return { graph, kernels, freeAfter, numBuffers };
+  return { graph, steps, kernels, freeAfter, numBuffers };
 }
 
 const info = (dataId: object, r: Ref): tf.TensorInfo => ({ dataId, shape: r.shape as number[], dtype: r.dtype });
@@ -68,8 +84,9 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
     }
   };
   try {
-    graph.nodes.forEach((n, i) => {
+    x.steps.forEach((n, i) => {
       if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend);
+      else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, backend);
       else if (n.kind === 'sample') {
         const t = n.make(keyValues[n.key]!);
         made.push(t);
@@ -120,4 +137,31 @@ function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undef
     owned[b] = 1;
     if ((o as { rank?: unknown }).rank != null) asTensor[b] = o as tf.Tensor;
   }
+}
+
+const ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as Record<string, new (n: number) => tf.TypedArray>;
+
+/** A fused elementwise step: one generated loop over the inputs' data, writing new buffers. */
+function runFused(n: FusedNode, backendName: string, data: Array<object | undefined>, owned: Uint8Array, backend: tf.KernelBackend): void {
+  if (backendName === 'wasm') {
+    const w = asWasmBackend(backend);
+    // Outputs first: allocating can grow (and move) the heap under earlier views.
+    const infos = n.outs.map((o) => w.makeOutput(o.shape as number[], o.dtype));
+    const ins = n.inputs.map((r) => w.typedArrayFromHeap(info(data[r.b]!, r)));
+    const outs = infos.map((i) => w.typedArrayFromHeap(i));
+    n.run(ins, outs, n.indexMaps, n.size);
+    n.outs.forEach((o, j) => {
+      data[o.b] = infos[j]!.dataId;
+      owned[o.b] = 1;
+    });
+    return;
+  }
+  const cpu = backend as unknown as { data: { get(id: object): { values: tf.TypedArray } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo };
+  const ins = n.inputs.map((r) => cpu.data.get(data[r.b]!).values);
+  const outs = n.outs.map((o) => new ARRAYS[o.dtype]!(n.size));
+  n.run(ins, outs, n.indexMaps, n.size);
+  n.outs.forEach((o, j) => {
+    data[o.b] = cpu.makeTensorInfo(o.shape as number[], o.dtype, outs[j]!).dataId;
+    owned[o.b] = 1;
+  });
 }

@@ -34,7 +34,7 @@ export function underVerify<R>(label: string, args: readonly unknown[], call: ()
     const inputs = new Set(tensors);
     if (problem !== null) {
       tf.dispose(flatten(replayed)[0].filter(isTensor) as tf.Tensor[]);
-      throw new Error(`jit verify (${label}): the replay differs from the eager run: ${problem}\n${printGraph(exe.graph)}`);
+      throw new Error(`jit verify (${label}): the replay differs from the eager run: ${problem}\n${printGraph(exe.graph, exe.steps, true)}`);
     }
     tf.dispose(flatten(result)[0].filter((t) => isTensor(t) && !inputs.has(t)) as tf.Tensor[]);
     return replayed;
