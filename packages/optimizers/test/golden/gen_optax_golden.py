@@ -40,7 +40,7 @@ def tree(w, b):
 
 
 PARAMS = tree([0.5, -1.0, 1.5, 2.0, -0.25, 0.75], [0.1, -0.2, 0.3])
-# Norms about 1.9, 0.8 and 2.9, so clipByGlobalNorm(1) clips steps 1 and 3 only; no zeros (lion's sign).
+# Global norms 1.95, 0.90 and 3.00, so clipByGlobalNorm(1) clips steps 1 and 3 only; no zeros (lion's sign).
 GRADS = [
     tree([0.3, -0.8, 0.5, 1.2, -0.1, 0.4], [0.2, -0.6, 0.9]),
     tree([-0.2, 0.1, -0.4, 0.3, 0.5, -0.3], [-0.1, 0.4, 0.05]),
