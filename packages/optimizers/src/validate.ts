@@ -6,8 +6,8 @@ import { isTraced } from '@lopt/transforms';
  * Hyperparameter checks, shared by every factory. A number is checked against the range. A
  * tensor must be a float32 scalar, and its value is read (one sync, once per factory call) and
  * checked like a number, except:
- * - inside `vmap`, where a batched tensor has no value to read (`isTraced`): only its dtype and
- *   shape are checked;
+ * - inside `vmap` or a `jit` trace, where such a tensor has no value to read (`isTraced`): only
+ *   its dtype and shape are checked;
  * - when injectHyperparams rebuilds the transformation on each update from its state (see
  *   {@link withoutValueReads}): reading there would sync on every step.
  */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dispose } from '@lopt/tree';
-import { vmap } from '@lopt/transforms';
+import { jit, vmap } from '@lopt/transforms';
 import {
   adabelief,
   adagrad,
@@ -120,5 +120,34 @@ describe.each(BACKENDS)('tensor hyperparameters are checked at construction on %
     const wrong = tf.zeros([3, 1]);
     expect(() => vmap(run)(wrong)).toThrow('sgd: learningRate must be a scalar tensor, got shape [1]');
     dispose([g, p, lrs, u, wrong]);
+  });
+
+  it('inside jit an argument has no value while tracing either: dtype and shape are checked, the value is not', () => {
+    const g = tf.tensor1d([1, -2]);
+    const p = tf.zeros([2]);
+    const step = jit((lr: tf.Tensor) => {
+      const tx: GradientTransformation<any> = sgd(lr);
+      return tx.update(g, tx.init(p), p)[0] as tf.Tensor;
+    });
+    withScalar(0.5, 'float32', (lr) => {
+      const u = step(lr);
+      expectClose(u, [-0.5, 1]);
+      u.dispose();
+    });
+    withScalar([0.5], 'float32', (lr) => expect(() => step(lr)).toThrow('sgd: learningRate must be a scalar tensor, got shape [1]'));
+    step.clearCache();
+    // Traced first with NaN: not an error, NaN updates (as under vmap). With jit off
+    // (LOPT_JIT=0) the function runs eagerly, so the value is read and checked.
+    withScalar(NaN, 'float32', (lr) => {
+      if (process.env.LOPT_JIT === '0') {
+        expect(() => step(lr)).toThrow('sgd: learningRate must be a finite number >= 0, got NaN (in a scalar tensor)');
+        return;
+      }
+      const u = step(lr);
+      expect(values(u).every(Number.isNaN)).toBe(true);
+      u.dispose();
+    });
+    step.clearCache();
+    dispose([g, p]);
   });
 });
