@@ -1,6 +1,6 @@
 import type { Numeric, ScalarOrSchedule } from './base.js';
 import { chain, identity, type ChainState } from './combine.js';
-import { defineFactory, type PositionalFactory } from './factory.js';
+import { defineFactory } from './factory.js';
 import { adamTransform } from './transforms/adam.js';
 import { adamaxTransform } from './transforms/adamax.js';
 import { beliefTransform } from './transforms/belief.js';
@@ -26,7 +26,6 @@ import type { TraceState } from './transforms/trace.js';
  * `learningRate` is a non-negative number, a scalar tensor or a schedule.
  */
 
-type LR = 'learningRate';
 type LrState = ScaleByLearningRateState;
 type Tx<S> = GradientTransformation<S>;
 const lrScale = learningRateScaling;
@@ -41,7 +40,7 @@ export interface SgdOptions {
 export type SgdState = [TraceState | EmptyState, LrState];
 
 /** Gradient descent, optionally with (Nesterov) momentum (optax.sgd). */
-export const sgd = defineFactory<SgdOptions, SgdState>(
+export const sgd = defineFactory<SgdOptions, SgdState, 'learningRate'>(
   'sgd',
   { defaults: { learningRate: undefined, momentum: null, nesterov: false }, positional: 'learningRate' },
   ({ learningRate, momentum, nesterov }) => {
@@ -50,7 +49,7 @@ export const sgd = defineFactory<SgdOptions, SgdState>(
     const m: Tx<TraceState | EmptyState> = momentum === null ? identity() : traceTransform('sgd', { decay: momentum, nesterov });
     return chain(m, lr);
   },
-) as PositionalFactory<LR, SgdOptions, SgdState>;
+);
 
 // ---- RMSProp ----
 export interface RmspropOptions {
@@ -74,7 +73,7 @@ export type RmspropState = [ScaleByRmsState | ScaleByStddevState, LrState, Trace
  * RMSProp (optax.rmsprop): `scaleByRms` (or `scaleByStddev` when centered), the learning rate,
  * then optional momentum, in that order as optax.
  */
-export const rmsprop = defineFactory<RmspropOptions, RmspropState>(
+export const rmsprop = defineFactory<RmspropOptions, RmspropState, 'learningRate'>(
   'rmsprop',
   {
     defaults: {
@@ -98,7 +97,7 @@ export const rmsprop = defineFactory<RmspropOptions, RmspropState>(
     const m: Tx<TraceState | EmptyState> = momentum === null ? identity() : traceTransform('rmsprop', { decay: momentum, nesterov });
     return chain(pre, lr, m);
   },
-) as PositionalFactory<LR, RmspropOptions, RmspropState>;
+);
 
 // ---- Adam family ----
 export interface AdamOptions {
@@ -114,18 +113,18 @@ export type AdamState = [ScaleByAdamState, LrState];
 const adamDefaults = { learningRate: undefined, b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0, nesterov: false } as const;
 
 /** Adam (optax.adam). */
-export const adam = defineFactory<AdamOptions, AdamState>(
+export const adam = defineFactory<AdamOptions, AdamState, 'learningRate'>(
   'adam',
   { defaults: adamDefaults, positional: 'learningRate' },
   ({ learningRate, ...o }) => chain(adamTransform('adam', o), lrScale('adam', learningRate)),
-) as PositionalFactory<LR, AdamOptions, AdamState>;
+);
 
 /** NAdam: Adam with Nesterov momentum (optax.nadam). */
-export const nadam = defineFactory<AdamOptions, AdamState>(
+export const nadam = defineFactory<AdamOptions, AdamState, 'learningRate'>(
   'nadam',
   { defaults: { ...adamDefaults, nesterov: true }, positional: 'learningRate' },
   ({ learningRate, ...o }) => chain(adamTransform('nadam', o), lrScale('nadam', learningRate)),
-) as PositionalFactory<LR, AdamOptions, AdamState>;
+);
 
 export interface AdamwOptions extends AdamOptions {
   /** Decoupled weight decay (default 1e-4); a number, tensor or schedule. */
@@ -136,12 +135,12 @@ export interface AdamwOptions extends AdamOptions {
 export type AdamwState = [ScaleByAdamState, AddDecayedWeightsState, LrState];
 
 /** AdamW: Adam with decoupled weight decay (optax.adamw). */
-export const adamw = defineFactory<AdamwOptions, AdamwState>(
+export const adamw = defineFactory<AdamwOptions, AdamwState, 'learningRate'>(
   'adamw',
   { defaults: { ...adamDefaults, weightDecay: 1e-4, mask: null }, positional: 'learningRate', staticArgs: ['mask'] },
   ({ learningRate, weightDecay, mask, ...o }) =>
     chain(adamTransform('adamw', o), decayedWeights('adamw', weightDecay, mask), lrScale('adamw', learningRate)),
-) as PositionalFactory<LR, AdamwOptions, AdamwState>;
+);
 
 export interface AdamaxOptions {
   learningRate: ScalarOrSchedule;
@@ -152,11 +151,11 @@ export interface AdamaxOptions {
 export type AdamaxState = [ScaleByAdamState, LrState];
 
 /** Adamax, Adam with the infinity norm (optax.adamax). */
-export const adamax = defineFactory<AdamaxOptions, AdamaxState>(
+export const adamax = defineFactory<AdamaxOptions, AdamaxState, 'learningRate'>(
   'adamax',
   { defaults: { learningRate: undefined, b1: 0.9, b2: 0.999, eps: 1e-8 }, positional: 'learningRate' },
   ({ learningRate, ...o }) => chain(adamaxTransform('adamax', o), lrScale('adamax', learningRate)),
-) as PositionalFactory<LR, AdamaxOptions, AdamaxState>;
+);
 
 // ---- Adagrad ----
 export interface AdagradOptions {
@@ -167,11 +166,11 @@ export interface AdagradOptions {
 export type AdagradState = [ScaleByRssState, LrState];
 
 /** Adagrad (optax.adagrad). */
-export const adagrad = defineFactory<AdagradOptions, AdagradState>(
+export const adagrad = defineFactory<AdagradOptions, AdagradState, 'learningRate'>(
   'adagrad',
   { defaults: { learningRate: undefined, initialAccumulatorValue: 0.1, eps: 1e-7 }, positional: 'learningRate' },
   ({ learningRate, ...o }) => chain(rssTransform('adagrad', o), lrScale('adagrad', learningRate)),
-) as PositionalFactory<LR, AdagradOptions, AdagradState>;
+);
 
 // ---- LAMB ----
 export interface LambOptions {
@@ -186,7 +185,7 @@ export interface LambOptions {
 export type LambState = [ScaleByAdamState, AddDecayedWeightsState, EmptyState, LrState];
 
 /** LAMB: Adam, weight decay, then a per-leaf trust ratio (optax.lamb). Needs params. */
-export const lamb = defineFactory<LambOptions, LambState>(
+export const lamb = defineFactory<LambOptions, LambState, 'learningRate'>(
   'lamb',
   {
     defaults: { learningRate: undefined, b1: 0.9, b2: 0.999, eps: 1e-6, epsRoot: 0, weightDecay: 0, mask: null },
@@ -200,7 +199,7 @@ export const lamb = defineFactory<LambOptions, LambState>(
       trustRatioTransform('lamb', { minNorm: 0, trustCoefficient: 1, eps: 0 }),
       lrScale('lamb', learningRate),
     ),
-) as PositionalFactory<LR, LambOptions, LambState>;
+);
 
 // ---- Lion ----
 export interface LionOptions {
@@ -214,12 +213,12 @@ export interface LionOptions {
 export type LionState = [ScaleByLionState, AddDecayedWeightsState, LrState];
 
 /** Lion (optax.lion). */
-export const lion = defineFactory<LionOptions, LionState>(
+export const lion = defineFactory<LionOptions, LionState, 'learningRate'>(
   'lion',
   { defaults: { learningRate: undefined, b1: 0.9, b2: 0.99, weightDecay: 1e-3, mask: null }, positional: 'learningRate', staticArgs: ['mask'] },
   ({ learningRate, weightDecay, mask, b1, b2 }) =>
     chain(lionTransform('lion', { b1, b2 }), decayedWeights('lion', weightDecay, mask), lrScale('lion', learningRate)),
-) as PositionalFactory<LR, LionOptions, LionState>;
+);
 
 // ---- AdaBelief ----
 export interface AdabeliefOptions {
@@ -236,7 +235,7 @@ export interface AdabeliefOptions {
 export type AdabeliefState = [ScaleByAdamState, LrState] | [ScaleByAdamState, AddDecayedWeightsState, LrState];
 
 /** AdaBelief (optax.adabelief). */
-export const adabelief = defineFactory<AdabeliefOptions, AdabeliefState>(
+export const adabelief = defineFactory<AdabeliefOptions, AdabeliefState, 'learningRate'>(
   'adabelief',
   {
     defaults: { learningRate: undefined, b1: 0.9, b2: 0.999, eps: 1e-16, epsRoot: 1e-16, weightDecay: null, mask: null, nesterov: false },
@@ -247,6 +246,6 @@ export const adabelief = defineFactory<AdabeliefOptions, AdabeliefState>(
     (weightDecay === null
       ? chain(beliefTransform('adabelief', o), lrScale('adabelief', learningRate))
       : chain(beliefTransform('adabelief', o), decayedWeights('adabelief', weightDecay, mask), lrScale('adabelief', learningRate))) as Tx<AdabeliefState>,
-) as PositionalFactory<LR, AdabeliefOptions, AdabeliefState>;
+);
 
 export type { ChainState };

@@ -23,25 +23,47 @@ export type Factory<O extends object, S> = ((opts?: O) => GradientTransformation
 
 /**
  * A factory with one option that may come first: `adam(1e-3, { b1: 0.8 })` or
- * `adam({ learningRate: 1e-3, b1: 0.8 })` (the second form is what injectHyperparams calls).
+ * `adam({ learningRate: 1e-3, b1: 0.8 })` (the second form is what injectHyperparams calls);
+ * with no argument at all when every option has a default (`addDecayedWeights()`).
  */
-export type PositionalFactory<K extends keyof O, O extends object, S> = {
+export type PositionalFactory<K extends keyof O, O extends object, S> = ({} extends O ? { (): GradientTransformation<S> } : unknown) & {
   (first: Exclude<O[K], undefined>, opts?: Omit<O, K>): GradientTransformation<S>;
+  // Last, so that `OptionsOf` (inference picks the last signature) finds the options type.
   (opts: O): GradientTransformation<S>;
 } & FactoryInfo;
 
-interface Spec<O> {
+/** How a factory reads its options: every option with its default (`undefined`: required). */
+export interface FactorySpec<O> {
   readonly defaults: { readonly [K in keyof O]-?: O[K] | undefined };
-  readonly positional?: keyof O & string;
+  /** Options that are never hyperparameters (see {@link FactoryInfo.staticArgs}). */
   readonly staticArgs?: readonly (keyof O & string)[];
 }
 
-/** Builds a factory with options parsing: defaults, required and unknown options, positional form. */
+/**
+ * Builds a factory with options parsing: defaults, required and unknown options, and the
+ * positional form when `spec.positional` names an option. The options and state types are given
+ * explicitly, and so is the positional option, which selects the overload:
+ *
+ * ```ts
+ * const scaleByAdam = defineFactory<ScaleByAdamOptions, ScaleByAdamState>('scaleByAdam', { defaults }, build);
+ * const adam = defineFactory<AdamOptions, AdamState, 'learningRate'>('adam', { defaults, positional: 'learningRate' }, build);
+ * ```
+ */
 export function defineFactory<O extends object, S>(
   name: string,
-  spec: Spec<O>,
+  spec: FactorySpec<O> & { readonly positional?: undefined },
   build: (o: Resolved<O>) => GradientTransformation<S>,
-): ((...args: unknown[]) => GradientTransformation<S>) & FactoryInfo {
+): Factory<O, S>;
+export function defineFactory<O extends object, S, K extends keyof O & string>(
+  name: string,
+  spec: FactorySpec<O> & { readonly positional: K },
+  build: (o: Resolved<O>) => GradientTransformation<S>,
+): PositionalFactory<K, O, S>;
+export function defineFactory<O extends object, S>(
+  name: string,
+  spec: FactorySpec<O> & { readonly positional?: (keyof O & string) | undefined },
+  build: (o: Resolved<O>) => GradientTransformation<S>,
+): ((...args: any[]) => GradientTransformation<S>) & FactoryInfo {
   const defaults = spec.defaults as Record<string, unknown>;
   const known = Object.keys(defaults);
   const positional = spec.positional;
@@ -68,12 +90,14 @@ export function defineFactory<O extends object, S>(
     }
     return build(resolved as Resolved<O>);
   };
-  return Object.assign(factory, {
+  const info: FactoryInfo = {
     factoryName: name,
     defaults: Object.freeze({ ...defaults }),
     positional,
     staticArgs: Object.freeze([...(spec.staticArgs ?? [])]),
-  });
+  };
+  // The parser above accepts exactly the call forms that the two overloads' types describe.
+  return Object.assign(factory, info);
 }
 
 /** True for functions carrying lopt factory metadata. */

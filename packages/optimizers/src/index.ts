@@ -81,7 +81,7 @@ export {
   type OptionsOf,
 } from './inject.js';
 
-export { l2Loss, squaredError, softmaxCrossEntropy, softmaxCrossEntropyWithIntegerLabels, sigmoidBinaryCrossEntropy, logSoftmax } from './losses.js';
+export { l2Loss, squaredError, softmaxCrossEntropy, softmaxCrossEntropyWithIntegerLabels, sigmoidBinaryCrossEntropy } from './losses.js';
 
 export {
   optaxOptimizer,

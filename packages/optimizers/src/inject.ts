@@ -4,6 +4,7 @@ import { scope } from '@lopt/transforms';
 import type { GradientTransformation, Numeric, ScheduleLike, StateOf } from './base.js';
 import { isFactory } from './factory.js';
 import { increment, zeroCount } from './internal.js';
+import { withoutValueReads } from './validate.js';
 
 /** The options object a factory takes (its last call signature). */
 export type OptionsOf<F> = F extends (opts: infer O) => any ? O : never;
@@ -81,11 +82,14 @@ export function injectHyperparams<F extends (opts: any) => GradientTransformatio
     for (const k of Object.keys(other)) if (other[k] === undefined) delete other[k];
     const numericNames = Object.keys(numeric);
     const injected = new Set([...numericNames, ...Object.keys(schedules)]);
-    const build = (hps: Record<string, Numeric>) => factory({ ...other, ...hps }) as GradientTransformation<any>;
+    const make = (hps: Record<string, Numeric>) => factory({ ...other, ...hps }) as GradientTransformation<any>;
+    // init and update rebuild the transformation from tensors in the state: their dtype and shape
+    // are checked there, their values only here, once (reading them would sync on every step).
+    const build = (hps: Record<string, Numeric>) => withoutValueReads(() => make(hps));
 
-    // Validate the constant values now (numbers are range-checked by the factory); schedules are
-    // replaced by their option's default for this check, or passed as is when there is none.
-    build({
+    // Validate the constant values now (numbers and tensors are range-checked by the factory);
+    // schedules are replaced by their option's default for this check, or passed as is when there is none.
+    make({
       ...numeric,
       ...Object.fromEntries(Object.entries(schedules).map(([k, f]) => [k, (typeof defaults[k] === 'number' ? defaults[k] : f) as Numeric])),
     });

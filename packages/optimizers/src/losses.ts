@@ -4,7 +4,8 @@ import { stopGradient } from '@lopt/transforms';
 
 /**
  * optax's losses, elementwise (no reduction: take the mean or sum yourself), in numerically
- * stable forms that lopt differentiates correctly to second order.
+ * stable forms that lopt differentiates correctly to second order. (log-softmax is not a loss:
+ * it is jax.nn.log_softmax, i.e. `tf.logSoftmax`, whose gradients @lopt/transforms fixes.)
  */
 
 const shapeStr = (t: tf.Tensor) => `[${t.shape.join(',')}]`;
@@ -48,14 +49,8 @@ function logSumExpLast(x: tf.Tensor): tf.Tensor {
   return tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(x, m)), -1, true)));
 }
 
-/** `log(softmax(logits))` over the last axis, stable. */
-export function logSoftmax(logits: tf.Tensor): tf.Tensor {
-  checkFloat('logSoftmax', 'logits', logits);
-  return tf.tidy(() => tf.sub(logits, logSumExpLast(logits)));
-}
-
 /**
- * `-sum(labels * logSoftmax(logits), -1)` (optax.softmax_cross_entropy): labels are
+ * `-sum(labels * log_softmax(logits), -1)` (optax.softmax_cross_entropy): labels are
  * probabilities (e.g. one-hot) over the last axis; the result drops that axis.
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {

@@ -24,6 +24,9 @@ export const CASES: Array<[string, () => GradientTransformation<any>]> = [
 
 export const STEPS = 10_000;
 
+/** The full runs take about a minute: they run with `pnpm test:slow` (LOPT_SLOW=1). */
+export const SLOW = process.env.LOPT_SLOW === '1';
+
 export interface Problem {
   initial: number[];
   optimum: number[];
@@ -51,12 +54,12 @@ export const rosenbrock: Problem = {
   },
 };
 
-export function runCase(make: () => GradientTransformation<any>, problem: Problem): number[] {
+export function runCase(make: () => GradientTransformation<any>, problem: Problem, steps = STEPS): number[] {
   const opt = make();
   let params = tf.tensor1d(problem.initial);
   let state = opt.init(params);
   const before = tf.memory().numTensors;
-  for (let i = 0; i < STEPS; i++) {
+  for (let i = 0; i < steps; i++) {
     const g = tf.tidy(() => problem.grad(params));
     const [u, s] = opt.update(g, state, params);
     const p = applyUpdates(params, u);

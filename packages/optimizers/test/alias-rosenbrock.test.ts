@@ -1,8 +1,8 @@
 import { beforeAll, describe, it } from 'vitest';
-import { CASES, expectOptimum, rosenbrock, runCase } from './alias-cases.js';
+import { CASES, SLOW, expectOptimum, rosenbrock, runCase } from './alias-cases.js';
 import { useBackend } from '@lopt/test-utils';
 
-describe('aliases minimize Rosenbrock (optax alias_test)', () => {
+describe.skipIf(!SLOW)('aliases minimize Rosenbrock (optax alias_test; pnpm test:slow)', () => {
   beforeAll(() => useBackend('cpu'));
   it.each(CASES)('%s', (_name, make) => expectOptimum(runCase(make, rosenbrock), rosenbrock.optimum));
 });

@@ -23,20 +23,20 @@ describe('bad input gets a clear error naming the function, the value or the pat
   beforeAll(() => useBackend('cpu'));
 
   it('hyperparameters', () => {
-    expect(() => adam(-0.1)).toThrow('adam: learningRate must be >= 0, got -0.1');
+    expect(() => adam(-0.1)).toThrow('adam: learningRate must be a finite number >= 0, got -0.1');
     expect(() => adam('0.1' as never)).toThrow('adam: learningRate must be a number, a scalar tensor or a schedule, got string');
     expect(() => adam(0.1, { b1: 1 })).toThrow('adam: b1 must be in [0, 1), got 1');
     expect(() => adam({ learningRate: 0.1, b2: -0.1 })).toThrow('adam: b2 must be in [0, 1), got -0.1');
-    expect(() => adam(0.1, { eps: -1 })).toThrow('adam: eps must be >= 0, got -1');
+    expect(() => adam(0.1, { eps: -1 })).toThrow('adam: eps must be a finite number >= 0, got -1');
     expect(() => scaleByAdam({ b1: NaN })).toThrow('scaleByAdam: b1 must be in [0, 1), got NaN');
     expect(() => scaleByRms({ decay: 1.5 })).toThrow('scaleByRms: decay must be in [0, 1), got 1.5');
-    expect(() => rmsprop(0.1, { eps: -1e-8 })).toThrow('rmsprop: eps must be >= 0, got -1e-8');
+    expect(() => rmsprop(0.1, { eps: -1e-8 })).toThrow('rmsprop: eps must be a finite number >= 0, got -1e-8');
     expect(() => sgd(0.1, { momentum: 1.2 })).toThrow('sgd: momentum must be in [0, 1), got 1.2');
     expect(() => trace(-0.5)).toThrow('trace: decay must be in [0, 1), got -0.5');
-    expect(() => scaleByLearningRate(-1)).toThrow('scaleByLearningRate: learningRate must be >= 0, got -1');
-    expect(() => addDecayedWeights(-1e-4)).toThrow('addDecayedWeights: weightDecay must be >= 0, got -0.0001');
-    expect(() => clip(-1)).toThrow('clip: maxDelta must be >= 0, got -1');
-    expect(() => clipByGlobalNorm(0)).toThrow('clipByGlobalNorm: maxNorm must be > 0, got 0');
+    expect(() => scaleByLearningRate(-1)).toThrow('scaleByLearningRate: learningRate must be a finite number >= 0, got -1');
+    expect(() => addDecayedWeights(-1e-4)).toThrow('addDecayedWeights: weightDecay must be a finite number >= 0, got -0.0001');
+    expect(() => clip(-1)).toThrow('clip: maxDelta must be a finite number >= 0, got -1');
+    expect(() => clipByGlobalNorm(0)).toThrow('clipByGlobalNorm: maxNorm must be a finite number > 0, got 0');
     expect(() => multiSteps(sgd(1), 0)).toThrow('multiSteps: everyK must be a positive integer, got 0');
     expect(() => applyIfFinite(sgd(1), -1)).toThrow('applyIfFinite: maxConsecutiveErrors must be a non-negative integer, got -1');
   });

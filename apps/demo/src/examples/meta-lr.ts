@@ -11,7 +11,7 @@ const INIT_LR = 0.1;
 const META_LR = 0.03;
 
 /** optax's l2_loss of y against f(θ, x) = x·θ. */
-const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y) as tf.Scalar;
+const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
 
 /**
  * Seed 000 (optax meta-learning): learn RMSProp's learning rate sigmoid(η) by differentiating the

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { GradientTransformation, Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { adamStep, addMaybe, ema, flatLike, flatTensors, muHat, oneMinus, zeroCount } from '../internal.js';
 import { checkNonNegative, checkUnit } from '../validate.js';
 
@@ -44,7 +44,7 @@ export const scaleByAdam = defineFactory<ScaleByAdamOptions, ScaleByAdamState>(
   'scaleByAdam',
   { defaults: { b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0, nesterov: false } },
   (o) => adamTransform('scaleByAdam', o),
-) as Factory<ScaleByAdamOptions, ScaleByAdamState>;
+);
 
 /** New moments and updates from flat leaves (one step of an Adam-family transformation). */
 export type AdamFamilyStep = (

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { biasCorrection, countF, ema, increment } from '../internal.js';
 import { adamFamily, type ScaleByAdamState } from './adam.js';
 
@@ -21,7 +21,7 @@ export const scaleByAdamax = defineFactory<ScaleByAdamaxOptions, ScaleByAdamStat
   'scaleByAdamax',
   { defaults: { b1: 0.9, b2: 0.999, eps: 1e-8 } },
   (o) => adamaxTransform('scaleByAdamax', o),
-) as Factory<ScaleByAdamaxOptions, ScaleByAdamState>;
+);
 
 export function adamaxTransform(fname: string, o: Required<ScaleByAdamaxOptions>) {
   const { b1, b2, eps } = o;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { adamStep, addMaybe, ema, muHat, oneMinus } from '../internal.js';
 import { adamFamily, type ScaleByAdamState } from './adam.js';
 
@@ -24,7 +24,7 @@ export const scaleByBelief = defineFactory<ScaleByBeliefOptions, ScaleByAdamStat
   'scaleByBelief',
   { defaults: { b1: 0.9, b2: 0.999, eps: 1e-16, epsRoot: 1e-16, nesterov: false } },
   (o) => beliefTransform('scaleByBelief', o),
-) as Factory<ScaleByBeliefOptions, ScaleByAdamState>;
+);
 
 export function beliefTransform(fname: string, o: Required<ScaleByBeliefOptions>) {
   const { b1, b2, eps, epsRoot, nesterov } = o;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { EmptyState, Numeric } from '../base.js';
-import { defineFactory, type PositionalFactory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { flatTensors, negate } from '../internal.js';
 import { checkNonNegative, checkPositive } from '../validate.js';
 
@@ -11,7 +11,7 @@ export interface ClipOptions {
 }
 
 /** Clips every update to `[-maxDelta, maxDelta]` (optax.clip). */
-export const clip = defineFactory<ClipOptions, EmptyState>(
+export const clip = defineFactory<ClipOptions, EmptyState, 'maxDelta'>(
   'clip',
   { defaults: { maxDelta: undefined }, positional: 'maxDelta' },
   ({ maxDelta }) => {
@@ -29,7 +29,7 @@ export const clip = defineFactory<ClipOptions, EmptyState>(
       },
     };
   },
-) as PositionalFactory<'maxDelta', ClipOptions, EmptyState>;
+);
 
 export interface ClipByGlobalNormOptions {
   /** The largest allowed global norm of the updates. */
@@ -41,7 +41,7 @@ export interface ClipByGlobalNormOptions {
  * (optax.clip_by_global_norm). The factor is one scalar, `where(norm < maxNorm, 1, maxNorm / norm)`,
  * so there is one multiply per leaf; values and gradients are those of optax's select.
  */
-export const clipByGlobalNorm = defineFactory<ClipByGlobalNormOptions, EmptyState>(
+export const clipByGlobalNorm = defineFactory<ClipByGlobalNormOptions, EmptyState, 'maxNorm'>(
   'clipByGlobalNorm',
   { defaults: { maxNorm: undefined }, positional: 'maxNorm' },
   ({ maxNorm }) => {
@@ -60,4 +60,4 @@ export const clipByGlobalNorm = defineFactory<ClipByGlobalNormOptions, EmptyStat
       },
     };
   },
-) as PositionalFactory<'maxNorm', ClipByGlobalNormOptions, EmptyState>;
+);

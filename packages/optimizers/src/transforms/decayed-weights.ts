@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { EmptyState, GradientTransformation, ScalarOrSchedule } from '../base.js';
-import { defineFactory, type PositionalFactory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { cloneTree, flatLike, flatTensors, increment, requireParams, zeroCount } from '../internal.js';
 import { checkNonNegative } from '../validate.js';
 import { masked, type Mask, type MaskedState } from '../wrappers/masked.js';
@@ -21,11 +21,11 @@ export type AddDecayedWeightsState = EmptyState | ScaleByScheduleState | MaskedS
  * `updates + weightDecay * params` (optax.add_decayed_weights): decoupled weight decay, as in
  * AdamW. Needs params. With `mask`, only the masked-in leaves are decayed.
  */
-export const addDecayedWeights = defineFactory<AddDecayedWeightsOptions, AddDecayedWeightsState>(
+export const addDecayedWeights = defineFactory<AddDecayedWeightsOptions, AddDecayedWeightsState, 'weightDecay'>(
   'addDecayedWeights',
   { defaults: { weightDecay: 0, mask: null }, positional: 'weightDecay', staticArgs: ['mask'] },
   ({ weightDecay, mask }) => decayedWeights('addDecayedWeights', weightDecay, mask),
-) as PositionalFactory<'weightDecay', AddDecayedWeightsOptions, AddDecayedWeightsState>;
+);
 
 export function decayedWeights(fname: string, wd: ScalarOrSchedule, mask: Mask | null): GradientTransformation<AddDecayedWeightsState> {
   checkNonNegative(fname, 'weightDecay', wd, true);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { flatLike, flatTensors, increment, oneMinus, zeroCount } from '../internal.js';
 import { checkUnit } from '../validate.js';
 
@@ -26,7 +26,7 @@ export const scaleByLion = defineFactory<ScaleByLionOptions, ScaleByLionState>(
   'scaleByLion',
   { defaults: { b1: 0.9, b2: 0.99 } },
   (o) => lionTransform('scaleByLion', o),
-) as Factory<ScaleByLionOptions, ScaleByLionState>;
+);
 
 export function lionTransform(fname: string, { b1, b2 }: Required<ScaleByLionOptions>) {
   checkUnit(fname, 'b1', b1);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { biasCorrection, countF, ema, flatLike, flatTensors, fullLike, increment, oneMinus, zeroCount } from '../internal.js';
 import { checkNonNegative, checkUnit } from '../validate.js';
 
@@ -50,7 +50,7 @@ export const scaleByRms = defineFactory<ScaleByRmsOptions, ScaleByRmsState>(
   'scaleByRms',
   { defaults: { decay: 0.9, eps: 1e-8, initialScale: 0, epsInSqrt: true, biasCorrection: false } },
   (o) => rmsTransform('scaleByRms', o),
-) as Factory<ScaleByRmsOptions, ScaleByRmsState>;
+);
 
 export function rmsTransform(fname: string, o: Required<ScaleByRmsOptions>) {
   check(fname, o);
@@ -89,7 +89,7 @@ export const scaleByStddev = defineFactory<ScaleByRmsOptions, ScaleByStddevState
   'scaleByStddev',
   { defaults: { decay: 0.9, eps: 1e-8, initialScale: 0, epsInSqrt: true, biasCorrection: false } },
   (o) => stddevTransform('scaleByStddev', o),
-) as Factory<ScaleByRmsOptions, ScaleByStddevState>;
+);
 
 export function stddevTransform(fname: string, o: Required<ScaleByRmsOptions>) {
   check(fname, o);

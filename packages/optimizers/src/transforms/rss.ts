@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { flatLike, flatTensors, fullLike } from '../internal.js';
 import { checkNonNegative } from '../validate.js';
 
@@ -25,7 +25,7 @@ export const scaleByRss = defineFactory<ScaleByRssOptions, ScaleByRssState>(
   'scaleByRss',
   { defaults: { initialAccumulatorValue: 0.1, eps: 1e-7 } },
   (o) => rssTransform('scaleByRss', o),
-) as Factory<ScaleByRssOptions, ScaleByRssState>;
+);
 
 export function rssTransform(fname: string, { initialAccumulatorValue: init, eps }: Required<ScaleByRssOptions>) {
   checkNonNegative(fname, 'initialAccumulatorValue', init);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { EmptyState, GradientTransformation, Numeric, ScalarOrSchedule, ScheduleLike } from '../base.js';
-import { defineFactory, type PositionalFactory } from '../factory.js';
+import { identity } from '../combine.js';
+import { defineFactory } from '../factory.js';
 import { flatTensors, increment, negate, zeroCount } from '../internal.js';
 import { checkFinite, checkNonNegative } from '../validate.js';
 
@@ -17,7 +18,7 @@ export interface ScaleOptions {
 }
 
 /** `updates * stepSize` (optax.scale). Stateless. */
-export const scale = defineFactory<ScaleOptions, EmptyState>(
+export const scale = defineFactory<ScaleOptions, EmptyState, 'stepSize'>(
   'scale',
   { defaults: { stepSize: undefined }, positional: 'stepSize' },
   ({ stepSize }) => {
@@ -27,7 +28,7 @@ export const scale = defineFactory<ScaleOptions, EmptyState>(
       update: (updates, _state) => scope(() => [scaleLeaves('scale', updates, stepSize), {}]),
     };
   },
-) as PositionalFactory<'stepSize', ScaleOptions, EmptyState>;
+);
 
 /** State of {@link scaleBySchedule}: the int32 step count. */
 export interface ScaleByScheduleState {
@@ -48,8 +49,8 @@ export function scaleBySchedule(stepSizeFn: ScheduleLike): GradientTransformatio
 }
 
 export interface ScaleByLearningRateOptions {
-  /** A non-negative number, a scalar tensor or a schedule. */
-  learningRate: ScalarOrSchedule;
+  /** A non-negative number, a scalar tensor or a schedule; `null` (the default, as optax) scales nothing. */
+  learningRate?: ScalarOrSchedule | null;
   /** Multiply by `-learningRate` (default), i.e. descend. */
   flipSign?: boolean;
 }
@@ -59,13 +60,14 @@ export type ScaleByLearningRateState = EmptyState | ScaleByScheduleState;
 
 /**
  * `updates * -learningRate` (optax.scale_by_learning_rate). A schedule is evaluated at the step
- * count; a tensor learning rate (e.g. `sigmoid(eta)`) keeps its gradient.
+ * count; a tensor learning rate (e.g. `sigmoid(eta)`) keeps its gradient; `null` gives
+ * `identity()`, as optax's `None`.
  */
-export const scaleByLearningRate = defineFactory<ScaleByLearningRateOptions, ScaleByLearningRateState>(
+export const scaleByLearningRate = defineFactory<ScaleByLearningRateOptions, ScaleByLearningRateState, 'learningRate'>(
   'scaleByLearningRate',
-  { defaults: { learningRate: undefined, flipSign: true }, positional: 'learningRate' },
-  ({ learningRate, flipSign }) => learningRateScaling('scaleByLearningRate', learningRate, flipSign),
-) as PositionalFactory<'learningRate', ScaleByLearningRateOptions, ScaleByLearningRateState>;
+  { defaults: { learningRate: null, flipSign: true }, positional: 'learningRate' },
+  ({ learningRate, flipSign }) => (learningRate === null ? identity() : learningRateScaling('scaleByLearningRate', learningRate, flipSign)),
+);
 
 /** scaleByLearningRate's body; aliases call it with their own name so errors name the alias. */
 export function learningRateScaling(fname: string, lr: ScalarOrSchedule, flipSign = true): GradientTransformation<ScaleByLearningRateState> {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { Numeric } from '../base.js';
-import { defineFactory, type PositionalFactory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { flatLike, flatTensors } from '../internal.js';
 import { checkUnit } from '../validate.js';
 
@@ -20,11 +20,11 @@ export interface TraceState<T = any> {
 /**
  * Momentum (optax.trace): `t = g + decay t`; the update is `t`, or `g + decay t` with nesterov.
  */
-export const trace = defineFactory<TraceOptions, TraceState>(
+export const trace = defineFactory<TraceOptions, TraceState, 'decay'>(
   'trace',
   { defaults: { decay: undefined, nesterov: false }, positional: 'decay' },
   (o) => traceTransform('trace', o),
-) as PositionalFactory<'decay', TraceOptions, TraceState>;
+);
 
 export function traceTransform(fname: string, { decay, nesterov }: Required<TraceOptions>) {
   checkUnit(fname, 'decay', decay);

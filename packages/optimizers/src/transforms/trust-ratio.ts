@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { scope } from '@lopt/transforms';
 import type { EmptyState, Numeric } from '../base.js';
-import { defineFactory, type Factory } from '../factory.js';
+import { defineFactory } from '../factory.js';
 import { flatLike, flatTensors, requireParams } from '../internal.js';
 import { checkFinite, checkNonNegative } from '../validate.js';
 
@@ -33,7 +33,7 @@ export const scaleByTrustRatio = defineFactory<ScaleByTrustRatioOptions, EmptySt
   'scaleByTrustRatio',
   { defaults: { minNorm: 0, trustCoefficient: 1, eps: 0 } },
   (o) => trustRatioTransform('scaleByTrustRatio', o),
-) as Factory<ScaleByTrustRatioOptions, EmptyState>;
+);
 
 export function trustRatioTransform(fname: string, { minNorm, trustCoefficient, eps }: Required<ScaleByTrustRatioOptions>) {
   checkNonNegative(fname, 'minNorm', minNorm);
