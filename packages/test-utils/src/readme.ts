@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
  *
  * - A ```ts (or ```typescript) block is an example: it must type-check under the repository's
  *   tsconfig and run to the end (top-level await is fine; import only public package names).
- * - A ```text output block right after it is what the example prints: the test compares the
+ * - A ```text output block after it (the next fence; prose may come between) is what the example prints: the test compares the
  *   printed lines with it, numbers to a relative 1e-4 (so tfjs' float32 differences pass),
  *   everything else exactly.
  * - `<!-- readme-test: skip (reason) -->` on the line before a ts block exempts it; the reason
@@ -35,7 +35,8 @@ export function readmeBlocks(file: string): ReadmeBlock[] {
     if (lang === 'ts' || lang === 'typescript') {
       const marker = /<!--\s*readme-test:\s*skip\s*\(?(.*?)\)?\s*-->/.exec(lines[i - 1] ?? '');
       let output: string | undefined;
-      const next = lines.findIndex((l, j) => j > end && l.trim() !== '');
+      // The next fence after the block (prose may come between) is its output, if marked so.
+      const next = lines.findIndex((l, j) => j > end && l.startsWith('```'));
       if (next >= 0 && /^```text\s+output\s*$/.test(lines[next]!)) {
         const close = lines.findIndex((l, j) => j > next && /^```\s*$/.test(l));
         output = lines.slice(next + 1, close).join('\n');
