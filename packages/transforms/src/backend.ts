@@ -16,19 +16,37 @@ export interface InitBackendOptions {
 }
 
 async function importOptional(spec: string): Promise<boolean> {
+  return (await tryImport(spec)) === null;
+}
+
+/** null when `spec` loaded; 'missing' when it is not installed; otherwise why it failed to load. */
+async function tryImport(spec: string): Promise<null | 'missing' | Error> {
   try {
     await import(/* @vite-ignore */ spec);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const notFound = err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(err.message);
+    return notFound && err.message.includes(spec) ? 'missing' : err;
   }
 }
 
-/** Loads @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (which registers 'tensorflow'), once. */
-let nativeLoad: Promise<boolean> | undefined;
-function loadNative(): Promise<boolean> {
-  if (!isNode) return Promise.resolve(false);
-  nativeLoad ??= (async () => (await importOptional('@tensorflow/tfjs-node-gpu')) || (await importOptional('@tensorflow/tfjs-node')))();
+/**
+ * Loads @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (which registers 'tensorflow'), once.
+ * Remembers why an installed one failed to load (e.g. libtensorflow missing), to say so.
+ */
+let nativeLoad: Promise<{ ok: boolean; failure?: string }> | undefined;
+function loadNative(): Promise<{ ok: boolean; failure?: string }> {
+  if (!isNode) return Promise.resolve({ ok: false });
+  nativeLoad ??= (async () => {
+    let failure: string | undefined;
+    for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      const r = await tryImport(spec);
+      if (r === null) return { ok: true };
+      if (r !== 'missing') failure ??= `${spec} is installed but failed to load: ${r.message.split('\n')[0]}`;
+    }
+    return failure === undefined ? { ok: false } : { ok: false, failure };
+  })();
   return nativeLoad;
 }
 
@@ -44,7 +62,7 @@ export async function availableBackends(): Promise<BackendName[]> {
     if (tf.findBackendFactory('webgpu') != null || (await importOptional('@tensorflow/tfjs-backend-webgpu'))) out.push('webgpu');
   }
   out.push('wasm', 'cpu');
-  if (await loadNative()) out.push('tensorflow');
+  if ((await loadNative()).ok) out.push('tensorflow');
   return out;
 }
 
@@ -77,8 +95,12 @@ async function register(name: BackendName, opts: InitBackendOptions): Promise<vo
       return;
     case 'tensorflow':
       if (!isNode) throw await unavailable(name, 'it needs Node.js');
-      if (!(await loadNative())) {
-        throw await unavailable(name, 'install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (their install downloads libtensorflow; offline, see `pnpm setup:tensorflow` in the lopt repository)');
+      {
+        const native = await loadNative();
+        if (native.failure !== undefined) throw await unavailable(name, native.failure);
+        if (!native.ok) {
+          throw await unavailable(name, 'install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (their install downloads libtensorflow; offline, see `pnpm setup:tensorflow` in the lopt repository)');
+        }
       }
       return;
   }
