@@ -3,20 +3,31 @@
  *
  *   pnpm --filter @lopt/fashion-mnist-8x8 generate [source-dir] [out-dir]
  *
- * source-dir holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
- * and t10k-labels-idx1-ubyte.gz (default: ../../../shared/data/fashion-mnist from this script);
- * out-dir defaults to the package's data/. The output bytes are deterministic: fixed gzip level,
+ * source-dir holds the original train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
+ * t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from Zalando's repository
+ * (https://github.com/zalandoresearch/fashion-mnist). It defaults to where @lopt/tasks'
+ * downloadFashionMnist() puts them: $LOPT_DATA_DIR/fashion-mnist, else
+ * $XDG_CACHE_HOME/lopt/fashion-mnist or ~/.cache/lopt/fashion-mnist. out-dir defaults to the
+ * package's data/. The output bytes are deterministic: fixed gzip level,
  * no file name, mtime 0 (Node's gzip header), so a rerun must reproduce the committed files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { COUNTS, encodeSplit, fileName, resize28to8x16, type Split } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_SOURCE = resolve(here, '../../../../shared/data/fashion-mnist');
+/** The directory downloadFashionMnist() of @lopt/tasks writes to by default (same rules). */
+function defaultSource(): string {
+  const { LOPT_DATA_DIR, XDG_CACHE_HOME } = process.env;
+  if (LOPT_DATA_DIR) return resolve(LOPT_DATA_DIR, 'fashion-mnist');
+  const cache = XDG_CACHE_HOME && isAbsolute(XDG_CACHE_HOME) ? join(XDG_CACHE_HOME, 'lopt') : join(homedir(), '.cache', 'lopt');
+  return join(cache, 'fashion-mnist');
+}
+export const DEFAULT_SOURCE = defaultSource();
 export const DEFAULT_OUT = resolve(here, '../data');
 export const GZIP_LEVEL = 9;
 
@@ -34,6 +45,20 @@ export interface GeneratedFile {
 }
 
 export async function generate(sourceDir = DEFAULT_SOURCE, outDir = DEFAULT_OUT): Promise<GeneratedFile[]> {
+  const names = Object.values(SOURCES).flatMap((s) => [s.images, s.labels]);
+  const missing: string[] = [];
+  for (const n of names) await access(join(sourceDir, n)).catch(() => missing.push(n));
+  if (missing.length > 0) {
+    throw new Error(
+      [
+        `generate: ${sourceDir} is missing ${missing.join(', ')}.`,
+        "These are Fashion-MNIST's original files, from Zalando's repository (https://github.com/zalandoresearch/fashion-mnist).",
+        `Download the four (30 MB, md5-checked) into ${sourceDir} with:`,
+        `  node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist({ dir: '${sourceDir}' }))"`,
+        'or pass the directory that holds them: pnpm --filter @lopt/fashion-mnist-8x8 generate <source-dir>',
+      ].join('\n'),
+    );
+  }
   await mkdir(outDir, { recursive: true });
   const out: GeneratedFile[] = [];
   for (const split of ['train', 'test'] as const) {

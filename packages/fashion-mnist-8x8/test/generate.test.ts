@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generate } from '../scripts/generate.js';
 import { dataDir, fileName } from '../src/index.js';
 import { ORIGINALS, itOriginals } from '@lopt/test-utils';
@@ -24,6 +24,24 @@ describe('scripts/generate.ts', () => {
       }
     } finally {
       await rm(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scripts/generate.ts without the original files', () => {
+  it("says which files are missing, that they are Zalando's, and how to download them", async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'fm8-none-'));
+    try {
+      await expect(generate(empty, empty)).rejects.toThrow(
+        [
+          `generate: ${empty} is missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz.`,
+          "These are Fashion-MNIST's original files, from Zalando's repository (https://github.com/zalandoresearch/fashion-mnist).",
+          `Download the four (30 MB, md5-checked) into ${empty} with:`,
+          `  node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist({ dir: '${empty}' }))"`,
+        ].join('\n'),
+      );
+    } finally {
+      await rm(empty, { recursive: true, force: true });
     }
   });
 });
