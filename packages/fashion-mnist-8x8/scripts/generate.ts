@@ -91,8 +91,34 @@ async function readIdx(path: string, magic: number, shape: number[]): Promise<Ui
   return new Uint8Array(raw.buffer, raw.byteOffset + header, size);
 }
 
+export const USAGE = `Usage: pnpm --filter @lopt/fashion-mnist-8x8 generate [source-dir] [out-dir]
+
+Regenerates data/train-8x8.bin.gz and data/test-8x8.bin.gz from Fashion-MNIST's four original
+IDX files (Zalando's repository, https://github.com/zalandoresearch/fashion-mnist).
+
+  source-dir  holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
+              and t10k-labels-idx1-ubyte.gz (default: ${DEFAULT_SOURCE}, where
+              node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist())" puts them)
+  out-dir     where the two files go (default: ${DEFAULT_OUT})
+  -h, --help  this help`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const [source, outDir] = process.argv.slice(2);
-  const files = await generate(source ? resolve(source) : DEFAULT_SOURCE, outDir ? resolve(outDir) : DEFAULT_OUT);
-  for (const f of files) console.log(`${f.path}  ${f.bytes} bytes  md5 ${f.md5}  sha256 ${f.sha256}`);
+  const args = process.argv.slice(2);
+  if (args.some((a) => a === '-h' || a === '--help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const bad = args.find((a) => a.startsWith('-'));
+  if (bad !== undefined || args.length > 2) {
+    console.error(`${bad !== undefined ? `Unknown option ${bad}` : 'Too many arguments'}.\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const [source, outDir] = args;
+  try {
+    const files = await generate(source ? resolve(source) : DEFAULT_SOURCE, outDir ? resolve(outDir) : DEFAULT_OUT);
+    for (const f of files) console.log(`${f.path}  ${f.bytes} bytes  md5 ${f.md5}  sha256 ${f.sha256}`);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  }
 }
