@@ -95,6 +95,7 @@ export function smoketestTask<P, B, S = null>(task: Task<P, B, S>, opts: { key?:
     if (!treesEqual(p1, p2)) fail(name, 'init is not deterministic: the same key gave different params');
     checks.push('init deterministic, float32, finite');
 
+    if (task.batchSpec && !task.datasets) fail(name, 'has a batchSpec but no datasets to draw a batch from (tasks without data take a null batch and need no batchSpec)');
     let batch = null as B;
     let batchShapes: Record<string, number[]> | undefined;
     if (task.datasets) {

@@ -41,6 +41,13 @@ describe('smoketestTask on user tasks', () => {
     expect(() => smoketestTask({ ...myTask(), normalizer: (l: tf.Tensor) => tf.div(l, 0) })).toThrow('normalizer must map a finite scalar loss to a finite scalar');
   });
 
+  it('needs datasets when the task declares a batchSpec', () => {
+    const t = myTask();
+    expect(() => smoketestTask(defineTask({ name: t.name, init: t.init, loss: t.loss, batchSpec: { x: ['B'] } }))).toThrow(
+      'smoketest MyLeastSquares: has a batchSpec but no datasets to draw a batch from',
+    );
+  });
+
   it('checks lossWithAux against loss', () => {
     const t = myTask();
     const bad = { ...t, lossWithAux: (p: { w: tf.Tensor }, k: Key, b: null): [tf.Scalar, {}] => [tf.add(t.loss(p, k, b), 1) as tf.Scalar, {}] };
