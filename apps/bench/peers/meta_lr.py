@@ -1,5 +1,6 @@
-"""Peer of `pnpm bench meta-lr` (seed 000's outer step): 6 inner optax-style RMSProp steps on
-l2_loss(y, x*theta) with learning rate sigmoid(eta), second-order meta-gradient, Adam(0.03)."""
+"""Peer of `pnpm bench meta-lr` (the outer step of optax's meta-learning notebook): 6 inner
+optax-style RMSProp steps on l2_loss(y, x*theta) with learning rate sigmoid(eta), second-order
+meta-gradient, Adam(0.03)."""
 import math, sys, time
 import torch
 from common import setup, bench

@@ -2,8 +2,9 @@ import { runExample } from '../../demo/src/run.js';
 import type { Timing } from './timing.js';
 
 /**
- * Issue 5's target, seed 000's outer step (6 inner RMSProp steps + meta-gradient + Adam), timed
- * inside the demo's own 2000-step run (the first 20 steps are warm-up), as the torch peer does.
+ * The outer step of optax's meta-learning notebook (6 inner RMSProp steps + meta-gradient +
+ * Adam), timed inside the demo's own 2000-step run (the first 20 steps are warm-up), as the torch
+ * peer does.
  */
 export async function metaLr(backend: string, steps = 2000): Promise<Timing[]> {
   const s = await runExample({ name: 'meta-lr', steps, backend, quiet: true, outDir: 'out/bench/meta-lr' });

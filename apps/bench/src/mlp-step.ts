@@ -5,8 +5,9 @@ import * as tree from '@lopt/tree';
 import { bench, type Timing } from './timing.js';
 
 /**
- * Issue 6's target: loss + gradient of seed 002's Fashion-MNIST 8x8 MLP (64-128-10 relu, softmax
- * cross-entropy) on a real batch of 128, through @lopt/tasks and @lopt/transforms.
+ * Loss + gradient of the Fashion-MNIST 8x8 MLP of learned_optimization's no-dependency notebook
+ * (64-128-10 relu, softmax cross-entropy) on a real batch of 128, through @lopt/tasks and
+ * @lopt/transforms.
  */
 export async function mlpStep(reps = 500): Promise<Timing[]> {
   const task = await fashionMnistMlpTask();

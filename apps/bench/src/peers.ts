@@ -17,7 +17,7 @@ export function peerAvailable(): { ok: boolean; why?: string } {
 }
 
 /**
- * Runs a peer script (one thread, OpenBLAS and glibc malloc tuned as in shared/peers/torch) and
+ * Runs a peer script (one thread; OpenBLAS, and glibc malloc tuned so that timings are steady) and
  * returns the timings it printed as JSON lines.
  */
 export function runPeer(script: string, args: string[] = []): Timing[] {

@@ -5,7 +5,7 @@ import * as tree from '@lopt/tree';
 import { bench, round, type Timing } from './timing.js';
 
 /**
- * Issue 4's target: vmap of the loss gradient of a 64-128-10 MLP (batch 128) over 8 tasks,
+ * vmap of the loss gradient of a 64-128-10 MLP (batch 128) over 8 tasks,
  * against one task. Both run lopt's valueAndGrad; the batched one through vmap.
  */
 export function vmapMlp(opts: { tasks?: number; reps?: number } = {}): Timing[] {

@@ -45,8 +45,8 @@ export function makeContext(o: { steps: number; seed: number; outDir: string; ba
 export interface Example {
   readonly name: string;
   readonly title: string;
-  /** Which seed document it reproduces. */
-  readonly seedDoc: string;
+  /** The document it follows, by title (shown in the example list and summary.json). */
+  readonly source: string;
   readonly defaultSteps: number;
   readonly defaultSeed: number;
   /** Backend used when neither --backend nor LOPT_BACKEND is given (default: lopt's default). */

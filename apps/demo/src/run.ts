@@ -29,7 +29,7 @@ export async function runExample(o: RunOptions): Promise<Record<string, unknown>
   const summary = await example.run(ctx);
   const full = {
     example: example.name,
-    seedDoc: example.seedDoc,
+    source: example.source,
     backend,
     steps,
     seed,

@@ -3,20 +3,31 @@
  *
  *   pnpm --filter @lopt/fashion-mnist-8x8 generate [source-dir] [out-dir]
  *
- * source-dir holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
- * and t10k-labels-idx1-ubyte.gz (default: ../../../shared/data/fashion-mnist from this script);
- * out-dir defaults to the package's data/. The output bytes are deterministic: fixed gzip level,
+ * source-dir holds the original train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
+ * t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from Zalando's repository
+ * (https://github.com/zalandoresearch/fashion-mnist). It defaults to where @lopt/tasks'
+ * downloadFashionMnist() puts them: $LOPT_DATA_DIR/fashion-mnist, else
+ * $XDG_CACHE_HOME/lopt/fashion-mnist or ~/.cache/lopt/fashion-mnist. out-dir defaults to the
+ * package's data/. The output bytes are deterministic: fixed gzip level,
  * no file name, mtime 0 (Node's gzip header), so a rerun must reproduce the committed files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { COUNTS, encodeSplit, fileName, resize28to8x16, type Split } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_SOURCE = resolve(here, '../../../../shared/data/fashion-mnist');
+/** The directory downloadFashionMnist() of @lopt/tasks writes to by default (same rules). */
+function defaultSource(): string {
+  const { LOPT_DATA_DIR, XDG_CACHE_HOME } = process.env;
+  if (LOPT_DATA_DIR) return resolve(LOPT_DATA_DIR, 'fashion-mnist');
+  const cache = XDG_CACHE_HOME && isAbsolute(XDG_CACHE_HOME) ? join(XDG_CACHE_HOME, 'lopt') : join(homedir(), '.cache', 'lopt');
+  return join(cache, 'fashion-mnist');
+}
+export const DEFAULT_SOURCE = defaultSource();
 export const DEFAULT_OUT = resolve(here, '../data');
 export const GZIP_LEVEL = 9;
 
@@ -34,6 +45,20 @@ export interface GeneratedFile {
 }
 
 export async function generate(sourceDir = DEFAULT_SOURCE, outDir = DEFAULT_OUT): Promise<GeneratedFile[]> {
+  const names = Object.values(SOURCES).flatMap((s) => [s.images, s.labels]);
+  const missing: string[] = [];
+  for (const n of names) await access(join(sourceDir, n)).catch(() => missing.push(n));
+  if (missing.length > 0) {
+    throw new Error(
+      [
+        `generate: ${sourceDir} is missing ${missing.join(', ')}.`,
+        "These are Fashion-MNIST's original files, from Zalando's repository (https://github.com/zalandoresearch/fashion-mnist).",
+        `Download the four (30 MB, md5-checked) into ${sourceDir} with:`,
+        `  node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist({ dir: '${sourceDir}' }))"`,
+        'or pass the directory that holds them: pnpm --filter @lopt/fashion-mnist-8x8 generate <source-dir>',
+      ].join('\n'),
+    );
+  }
   await mkdir(outDir, { recursive: true });
   const out: GeneratedFile[] = [];
   for (const split of ['train', 'test'] as const) {
@@ -66,8 +91,34 @@ async function readIdx(path: string, magic: number, shape: number[]): Promise<Ui
   return new Uint8Array(raw.buffer, raw.byteOffset + header, size);
 }
 
+export const USAGE = `Usage: pnpm --filter @lopt/fashion-mnist-8x8 generate [source-dir] [out-dir]
+
+Regenerates data/train-8x8.bin.gz and data/test-8x8.bin.gz from Fashion-MNIST's four original
+IDX files (Zalando's repository, https://github.com/zalandoresearch/fashion-mnist).
+
+  source-dir  holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz
+              and t10k-labels-idx1-ubyte.gz (default: ${DEFAULT_SOURCE}, where
+              node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist())" puts them)
+  out-dir     where the two files go (default: ${DEFAULT_OUT})
+  -h, --help  this help`;
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const [source, outDir] = process.argv.slice(2);
-  const files = await generate(source ? resolve(source) : DEFAULT_SOURCE, outDir ? resolve(outDir) : DEFAULT_OUT);
-  for (const f of files) console.log(`${f.path}  ${f.bytes} bytes  md5 ${f.md5}  sha256 ${f.sha256}`);
+  const args = process.argv.slice(2);
+  if (args.some((a) => a === '-h' || a === '--help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const bad = args.find((a) => a.startsWith('-'));
+  if (bad !== undefined || args.length > 2) {
+    console.error(`${bad !== undefined ? `Unknown option ${bad}` : 'Too many arguments'}.\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const [source, outDir] = args;
+  try {
+    const files = await generate(source ? resolve(source) : DEFAULT_SOURCE, outDir ? resolve(outDir) : DEFAULT_OUT);
+    for (const f of files) console.log(`${f.path}  ${f.bytes} bytes  md5 ${f.md5}  sha256 ${f.sha256}`);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  }
 }

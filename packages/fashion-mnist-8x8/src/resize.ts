@@ -77,7 +77,7 @@ export function resizeBilinear(images: Uint8Array, options: ResizeOptions): Floa
 }
 
 /**
- * The seed notebook's `tf.image.resize(image, size) / 255.` in float32: the resized values in [0, 1].
+ * learned_optimization's no-dependency notebook's `tf.image.resize(image, size) / 255.` in float32: the resized values in [0, 1].
  */
 export function resizeAndScale(images: Uint8Array, options: ResizeOptions): Float32Array {
   const out = resizeBilinear(images, options);

@@ -76,6 +76,9 @@ describe('loadFashionMnist8x8', () => {
         () => res.writeHead(404).end(),
       );
     });
+    // Generous keep-alive: on a loaded machine the first download outlasts Node's 5 s default, and
+    // fetch then reuses a socket the server is closing ('fetch failed').
+    server.keepAliveTimeout = 120_000;
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {

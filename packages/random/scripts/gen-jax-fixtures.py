@@ -183,7 +183,7 @@ for n in [1, 5, 16, 17, 100, 257, 300]:
     x = (rng.rand(n) * rng.choice([1e-3, 1.0, 1e3], n)).astype(np.float32)
     fx['cumsum'].append({'x': flat(x), 'expected': compact(flat(jax.jit(jnp.cumsum)(x)), np.float32)})
 
-# seed 000 (optax meta-learning notebook)
+# optax's meta-learning notebook: its data stream and initial theta
 rng_ = R.PRNGKey(0)
 seq = []
 for _ in range(5):

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
+import type { BatchSpec } from './batch-spec.js';
 
 /**
  * A stream of batches. Deterministic: the same key gives the same batch, and the same key gives
@@ -25,29 +26,49 @@ export interface Datasets<B> {
   readonly test: BatchStream<B>;
 }
 
+/** Named auxiliary values a loss reports beside itself (accuracy, logits norm, ...). */
+export type TaskAux = Record<string, tf.Tensor>;
+
 /**
  * A problem to optimise (learned_optimization's `Task`). Holds configuration only: parameters
- * are created by `init` and passed in; nothing in a task changes.
+ * (and model state, if any) are created by `init` / `initWithState` and passed in; nothing in a
+ * task changes. Build tasks with {@link defineTask}, which fills in every optional method with
+ * learned_optimization's default and checks batches against `batchSpec`.
+ *
+ * `S` is the type of the model state (batch-norm statistics and the like) for tasks that have one;
+ * stateless tasks use `null`, as learned_optimization uses `None`.
  */
-export interface Task<P = any, B = any> {
+export interface Task<P = any, B = any, S = null> {
   readonly name: string;
   /** Initial parameters (a pytree of float32 tensors). */
   init(key: Key): P;
   /** Scalar training loss of `params` on `batch` (`key` for stochastic losses, e.g. dropout). */
   loss(params: P, key: Key, batch: B): tf.Scalar;
+  /**
+   * Maps a loss to a comparable scale for meta-training. Always present: the identity (a new
+   * tensor equal to the loss) unless the task sets one; the built-in tasks clip to a task range and
+   * send NaN to the top of it ({@link clipNormalizer}). Elementwise, so it works on batches.
+   */
+  normalizer(loss: tf.Tensor): tf.Tensor;
   /** Where batches come from; absent for tasks without data (e.g. quadratics). */
   readonly datasets?: Datasets<B>;
-  /**
-   * Maps a loss to a comparable scale for meta-training (learned_optimization clips it to a
-   * task-specific range and sends NaN to the top of it). Elementwise, so it works on batches.
-   */
-  normalizer?(loss: tf.Tensor): tf.Tensor;
+  /** The fields and shapes `loss` expects of a batch; `defineTask` checks every batch against it. */
+  readonly batchSpec?: BatchSpec;
+  /** learned_optimization's `loss_and_aux`: the loss and named auxiliary values. Default: `[loss, {}]`. */
+  lossWithAux?(params: P, key: Key, batch: B): [tf.Scalar, TaskAux];
+  /** learned_optimization's `init_with_state`: params and the initial model state. Default: `[init(key), null]`. */
+  initWithState?(key: Key): [P, S];
+  /** learned_optimization's `loss_with_state`: the loss and the new model state. */
+  lossWithState?(params: P, state: S, key: Key, batch: B): [tf.Scalar, S];
+  /** learned_optimization's `loss_with_state_and_aux`: loss, new model state and auxiliary values. */
+  lossWithStateAndAux?(params: P, state: S, key: Key, batch: B): [tf.Scalar, S, TaskAux];
 }
 
 /**
  * A distribution over tasks (learned_optimization's `TaskFamily`): `sample` draws a config,
  * `taskFn` builds the task. Configs are pytrees (tensors and numbers) so that a batch of them can
  * be stacked; see {@link VectorizedTaskFamily} for evaluating many tasks with batched ops.
+ * Build families with {@link defineTaskFamily}, which passes every task through `defineTask`.
  */
 export interface TaskFamily<C = any, P = any, B = any> {
   readonly name: string;

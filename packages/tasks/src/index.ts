@@ -1,8 +1,11 @@
 /**
  * @lopt/tasks: learned_optimization's Task / TaskFamily for TensorFlow.js, with seeded batch
- * streams, offline Fashion-MNIST, the seed documents' tasks, and conformance checks.
+ * streams, offline Fashion-MNIST, the tasks of the classic meta-learning tutorials, and
+ * conformance checks.
  */
-export type { Task, TaskFamily, VectorizedTaskFamily, Datasets, BatchStream } from './base.js';
+export type { Task, TaskAux, TaskFamily, VectorizedTaskFamily, Datasets, BatchStream } from './base.js';
+export { defineTask, defineTaskFamily, identityNormalizer, type TaskSpec, type TaskFamilySpec, type DefinedTask, type DefinedTaskFamily } from './define.js';
+export { checkBatch, type BatchSpec, type BatchDim, type FieldSpec } from './batch-spec.js';
 export { arrayStream, functionStream, type Column, type ArrayStreamOptions } from './streams.js';
 export { clipNormalizer } from './normalizer.js';
 export { mlpInit, mlpApply, ACTIVATIONS, type MLPParams, type Activation, type WeightInit, type MLPInitOptions } from './nets.js';
@@ -11,7 +14,7 @@ export { vectorizeTask, type VectorizedTask } from './vectorize.js';
 export {
   linearRegressionTask,
   linearRegressionSamples,
-  SEED000_KEYS,
+  OPTAX_META_LEARNING_KEYS,
   type LinearRegressionOptions,
   type LinearRegressionBatch,
 } from './tasks/linear-regression.js';

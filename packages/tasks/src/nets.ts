@@ -17,7 +17,7 @@ export const ACTIVATIONS: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
 };
 
 export type WeightInit =
-  /** N(0, 1) · scale (seed 002 uses 0.02). */
+  /** N(0, 1) · scale (learned_optimization's no-dependency notebook uses 0.02). */
   | { kind: 'normal'; scale: number }
   /** jax.nn.initializers.glorot_normal: truncated normal with variance 2 / (fan_in + fan_out). */
   | { kind: 'glorot' }

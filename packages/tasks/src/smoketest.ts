@@ -3,6 +3,8 @@ import { PRNGKey, split, type Key } from '@lopt/random';
 import * as tree from '@lopt/tree';
 import { grad, scope } from '@lopt/transforms';
 import type { Task, TaskFamily, VectorizedTaskFamily } from './base.js';
+import { checkBatch } from './batch-spec.js';
+import { notAPromise } from './promise-guard.js';
 
 export interface SmoketestReport {
   readonly name: string;
@@ -64,11 +66,17 @@ function shapesOf(batch: unknown): Record<string, number[]> {
  * learned_optimization's smoketest_task, for your own tasks: init works and is deterministic per
  * key, params are float32 tensors, the loss on a training batch is a finite scalar, gradients are
  * finite and shaped like the params, the loss is deterministic, batches from each split have
- * consistent shapes and are the same for the same key, and nothing leaks tensors.
+ * consistent shapes, match `batchSpec` and are the same for the same key, the normalizer is there
+ * and elementwise, `lossWithAux` and the model-state methods (where the task has them) agree with
+ * `loss`, and nothing leaks tensors.
  * Throws an Error naming the task and the failed check; returns a report.
  */
-export function smoketestTask<P, B>(task: Task<P, B>, opts: { key?: Key } = {}): SmoketestReport {
+export function smoketestTask<P, B, S = null>(task: Task<P, B, S>, opts: { key?: Key } = {}): SmoketestReport {
+  notAPromise('smoketestTask', task);
   const name = task.name || '<unnamed task>';
+  if (typeof task.normalizer !== 'function') {
+    fail(name, 'normalizer is missing; every task has one (build the task with defineTask(...) to get the identity by default)');
+  }
   const key = opts.key ?? PRNGKey(0);
   const [kInit, kData, kLoss, kOther] = [0, 1, 2, 3].map((i) => split(key, 4).at(i)) as [Key, Key, Key, Key];
   const checks: string[] = [];
@@ -87,6 +95,7 @@ export function smoketestTask<P, B>(task: Task<P, B>, opts: { key?: Key } = {}):
     if (!treesEqual(p1, p2)) fail(name, 'init is not deterministic: the same key gave different params');
     checks.push('init deterministic, float32, finite');
 
+    if (task.batchSpec && !task.datasets) fail(name, 'has a batchSpec but no datasets to draw a batch from (tasks without data take a null batch and need no batchSpec)');
     let batch = null as B;
     let batchShapes: Record<string, number[]> | undefined;
     if (task.datasets) {
@@ -95,6 +104,13 @@ export function smoketestTask<P, B>(task: Task<P, B>, opts: { key?: Key } = {}):
       if (!treesEqual(batch, again)) fail(name, 'datasets.train.sample is not deterministic for a key');
       tree.dispose(again);
       batchShapes = shapesOf(batch);
+      if (task.batchSpec) {
+        try {
+          checkBatch(`${name} datasets.train`, task.batchSpec, batch);
+        } catch (e) {
+          fail(name, `datasets.train batches do not match batchSpec: ${(e as Error).message}`);
+        }
+      }
       for (const split_ of ['train', 'innerValid', 'outerValid', 'test'] as const) {
         const s = task.datasets[split_];
         const it = s.iterate(kOther);
@@ -132,15 +148,8 @@ export function smoketestTask<P, B>(task: Task<P, B>, opts: { key?: Key } = {}):
     }
     checks.push('gradients finite, shaped like params');
 
-    if (task.normalizer) {
-      const n = task.normalizer(l1);
-      if (n.rank !== 0 || !allFinite(n)) fail(name, 'normalizer must map a finite scalar loss to a finite scalar');
-      const nanLoss = tf.scalar(NaN);
-      const nn = task.normalizer(nanLoss);
-      if (!allFinite(nn)) fail(name, 'normalizer must map NaN to a finite value');
-      tree.dispose([n, nanLoss, nn]);
-      checks.push('normalizer finite, maps NaN');
-    }
+    checks.push(...checkNormalizer(name, task, l1));
+    checks.push(...checkOptionalMethods(name, task, p1, kInit, kLoss, batch, l1.dataSync()[0]!));
     report = { name, loss: l1.dataSync()[0]!, numParams: leaves.reduce<number>((s, l) => s + (l as tf.Tensor).size, 0), ...(batchShapes ? { batchShapes } : {}), checks };
     tree.dispose([p1, p2, batch, l1, l2, g]);
   }
@@ -149,12 +158,66 @@ export function smoketestTask<P, B>(task: Task<P, B>, opts: { key?: Key } = {}):
   return { ...report, checks: [...report.checks, 'no tensor leaks'] };
 }
 
+/** The normalizer is elementwise and finite on finite losses (NaN may stay NaN: the identity does). */
+function checkNormalizer<P, B, S>(name: string, task: Task<P, B, S>, loss: tf.Scalar): string[] {
+  let mapsNaN = false;
+  tf.tidy(() => {
+    const n = task.normalizer(loss);
+    if (!tree.isTensor(n) || n.rank !== 0 || !allFinite(n)) fail(name, `normalizer must map a finite scalar loss to a finite scalar, got ${tree.describe(n)}`);
+    const many = task.normalizer(tf.stack([loss, tf.mul(loss, 2), tf.scalar(0)]));
+    if (!tree.isTensor(many) || !tf.util.arraysEqual(many.shape, [3])) fail(name, `normalizer must be elementwise: [3] losses gave ${tree.describe(many)}`);
+    if (many.dataSync()[0] !== n.dataSync()[0]) fail(name, 'normalizer must be elementwise: a batch of losses gave other values than one loss');
+    mapsNaN = allFinite(task.normalizer(tf.scalar(NaN)));
+  });
+  return [`normalizer elementwise, finite${mapsNaN ? ', maps NaN to a finite value' : ' (NaN stays NaN)'}`];
+}
+
+/** lossWithAux and the model-state methods, where the task defines them, agree with loss. */
+function checkOptionalMethods<P, B, S>(name: string, task: Task<P, B, S>, params: P, kInit: Key, kLoss: Key, batch: B, loss: number): string[] {
+  const checks: string[] = [];
+  const sameLoss = (what: string, l: unknown) => {
+    if (!tree.isTensor(l) || l.rank !== 0) fail(name, `${what} must return a scalar loss first, got ${tree.describe(l)}`);
+    if ((l as tf.Tensor).dataSync()[0] !== loss) fail(name, `${what} gives loss ${(l as tf.Tensor).dataSync()[0]}, but loss gives ${loss}`);
+  };
+  const auxOk = (what: string, aux: unknown) => {
+    if (!tree.isPlainObject(aux) || !Object.values(aux).every(tree.isTensor)) fail(name, `${what} must return an aux object of tensors, got ${tree.describe(aux)}`);
+  };
+  tf.tidy(() => {
+    if (task.lossWithAux) {
+      const out = task.lossWithAux(params, kLoss, batch);
+      if (!Array.isArray(out) || out.length !== 2) fail(name, `lossWithAux must return [loss, aux], got ${tree.describe(out)}`);
+      sameLoss('lossWithAux', out[0]);
+      auxOk('lossWithAux', out[1]);
+      checks.push('lossWithAux agrees with loss');
+    }
+    if (task.initWithState || task.lossWithState || task.lossWithStateAndAux) {
+      const [p, s] = task.initWithState ? task.initWithState(kInit) : [params, null as S];
+      const mismatch = tree.findMismatch(params, p, { shapes: true, names: ['init', 'initWithState params'] });
+      if (mismatch) fail(name, `initWithState params differ in structure from init: ${mismatch}`);
+      for (const m of ['lossWithState', 'lossWithStateAndAux'] as const) {
+        const f = task[m] as ((...args: unknown[]) => unknown[]) | undefined;
+        if (!f) continue;
+        const out = f.call(task, p, s, kLoss, batch);
+        const n = m === 'lossWithState' ? 2 : 3;
+        if (!Array.isArray(out) || out.length !== n) fail(name, `${m} must return ${n === 2 ? '[loss, state]' : '[loss, state, aux]'}, got ${tree.describe(out)}`);
+        const l = out[0] as tf.Tensor;
+        if (!tree.isTensor(l) || l.rank !== 0 || !allFinite(l)) fail(name, `${m} must return a finite scalar loss, got ${tree.describe(l)}`);
+        if (!tree.sameStructure(s, out[1], { shapes: true })) fail(name, `${m} returned a state that differs in structure from initWithState's: ${tree.findMismatch(s, out[1], { shapes: true, names: ['initial state', 'new state'] })}`);
+        if (n === 3) auxOk(m, out[2]);
+      }
+      checks.push('model state: initWithState, lossWithState(AndAux) consistent');
+    }
+  });
+  return checks;
+}
+
 /**
  * learned_optimization's smoketest_task_family: sampling is deterministic per key, the sampled
  * task passes {@link smoketestTask}, and for a vectorized family, the batched loss over sampled
  * tasks equals the loop over them.
  */
 export function smoketestTaskFamily<C, P, B>(family: TaskFamily<C, P, B> | VectorizedTaskFamily<C, P, B>, opts: { key?: Key; tasks?: number } = {}): SmoketestReport {
+  notAPromise('smoketestTaskFamily', family, 'task family');
   const name = family.name || '<unnamed family>';
   const key = opts.key ?? PRNGKey(0);
   const before = tf.memory().numTensors;

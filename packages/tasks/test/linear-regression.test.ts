@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { PRNGKey } from '@lopt/random';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { linearRegressionSamples, linearRegressionTask, SEED000_KEYS, smoketestTask } from '../src/index.js';
+import { linearRegressionSamples, linearRegressionTask, OPTAX_META_LEARNING_KEYS, smoketestTask } from '../src/index.js';
 import { useBackend, values } from '@lopt/test-utils';
 
 beforeAll(() => useBackend('cpu'));
 
-describe('linear regression (seed 000)', () => {
-  it('streams the JAX-exact samples the seed prints', () => {
-    const gen = linearRegressionSamples(SEED000_KEYS.data());
+describe("linear regression (optax's meta-learning notebook)", () => {
+  it('streams the JAX-exact samples the notebook prints', () => {
+    const gen = linearRegressionSamples(OPTAX_META_LEARNING_KEYS.data());
     const got = Array.from({ length: 5 }, () => gen.next().value!).map((s) => [s.y.toFixed(3), s.x.toFixed(3)]);
     expect(got).toEqual([
       ['72.695', '7.184'],
@@ -36,7 +36,7 @@ describe('linear regression (seed 000)', () => {
 
   it('init is jax.random.normal(PRNGKey(42)); loss is mean ½(y - xθ)²', () => {
     const task = linearRegressionTask();
-    const theta = task.init(SEED000_KEYS.theta());
+    const theta = task.init(OPTAX_META_LEARNING_KEYS.theta());
     expect(values(theta)[0]).toBeCloseTo(-0.18471177, 7);
     const batch = { x: tf.tensor1d([1, 2]), y: tf.tensor1d([10, 21]) };
     const l = task.loss(tf.scalar(10), PRNGKey(0), batch);

@@ -1,5 +1,5 @@
 import type { Example } from '../context.js';
 import { metaLr } from './meta-lr.js';
 
-/** Every runnable example, in the order of the seed documents. */
+/** Every runnable example, in the order of the documents they follow (see README). */
 export const EXAMPLES: readonly Example[] = [metaLr];

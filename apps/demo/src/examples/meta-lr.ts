@@ -14,13 +14,13 @@ const META_LR = 0.03;
 const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
 
 /**
- * Seed 000 (optax meta-learning): learn RMSProp's learning rate sigmoid(η) by differentiating the
+ * optax's meta-learning notebook: learn RMSProp's learning rate sigmoid(η) by differentiating the
  * loss after 6 inner steps with respect to η, with Adam(0.03) as the outer optimiser.
  */
 export const metaLr: Example = {
   name: 'meta-lr',
   title: "Meta-learning RMSProp's learning rate",
-  seedDoc: '000',
+  source: "optax's meta-learning notebook",
   defaultSteps: 2000,
   defaultSeed: 0,
   // Every tensor here is a scalar: the cpu backend's per-op overhead is lower than wasm's.

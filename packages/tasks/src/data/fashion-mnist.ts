@@ -5,7 +5,7 @@
  */
 import { CLASS_NAMES, COUNTS, loadFashionMnist8x8, toFloat32 } from '@lopt/fashion-mnist-8x8';
 import { downloadFashionMnist, type DownloadOptions } from './download.js';
-import { FASHION_MNIST_FILES, FASHION_MNIST_URL, type FashionMnistFileKey } from './files.js';
+import { downloadFashionMnistCommand, FASHION_MNIST_FILES, FASHION_MNIST_URL, type FashionMnistFileKey } from './files.js';
 import { decodeIdx } from './idx.js';
 import { errnoCode, nodeFs, nodePath } from './node.js';
 import { resizeAndScale } from './resize.js';
@@ -142,7 +142,6 @@ async function filesIn(dir: string): Promise<Record<FashionMnistFileKey, string>
 
 async function notFoundMessage(searched: SearchedLocation[], options: { path?: string; size?: number }): Promise<string> {
   const target = options.path ?? (await defaultDatasetDir('fashion-mnist'));
-  const call = options.path === undefined ? 'm.downloadFashionMnist()' : `m.downloadFashionMnist({ dir: ${jsString(target)} })`;
   const names = Object.values(FASHION_MNIST_FILES).map((f) => f.name);
   const why = options.size === undefined ? '' : ` (size ${options.size} is resized from them; size 8 ships in @lopt/fashion-mnist-8x8 and needs no files)`;
   return [
@@ -150,12 +149,10 @@ async function notFoundMessage(searched: SearchedLocation[], options: { path?: s
     `Looked for ${names.join(', ')} (with or without .gz) in:`,
     ...searched.map((s, i) => `  ${i + 1}. ${s.dir === undefined ? s.origin : `${s.dir} (${s.origin})`}: ${s.problem}`),
     `To download them (30 MB, md5-checked) into ${target}, run:`,
-    `  node -e "import('@lopt/tasks').then((m) => ${call})"`,
+    `  ${downloadFashionMnistCommand(options.path === undefined ? undefined : target)}`,
     `or pass { download: true } to fashionMnist(), or copy the four files from ${FASHION_MNIST_URL} into one of the directories above.`,
   ].join('\n');
 }
-
-const jsString = (s: string): string => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export interface OriginalSplit {
   /** [count, 28, 28] uint8 */

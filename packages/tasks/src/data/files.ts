@@ -1,4 +1,4 @@
-/** Where and what the original Fashion-MNIST files are (github.com/zalandoresearch/fashion-mnist). */
+/** Where and what the original Fashion-MNIST files are (Zalando's repository, github.com/zalandoresearch/fashion-mnist). */
 
 /** The official download location, as linked from the upstream README. */
 export const FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -22,3 +22,14 @@ export const FASHION_MNIST_FILES = {
 export type FashionMnistFileKey = keyof typeof FASHION_MNIST_FILES;
 
 export const FASHION_MNIST_FILE_LIST: readonly DatasetFile[] = Object.values(FASHION_MNIST_FILES);
+
+/** Zalando's repository, where Fashion-MNIST is published (files, md5s, licence). */
+export const FASHION_MNIST_REPOSITORY = 'https://github.com/zalandoresearch/fashion-mnist';
+
+const jsString = (s: string): string => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+/** The shell command that downloads the four files, into `dir` or (without it) the default place. */
+export function downloadFashionMnistCommand(dir?: string): string {
+  const call = dir === undefined ? 'm.downloadFashionMnist()' : `m.downloadFashionMnist({ dir: ${jsString(dir)} })`;
+  return `node -e "import('@lopt/tasks').then((m) => ${call})"`;
+}

@@ -5,7 +5,8 @@
  * 0x00000801 ([count]), image files 0x00000803 ([count, rows, cols]); both hold uint8 (TT = 0x08),
  * the only element type supported here.
  */
-import { nodeFs, nodeZlib } from './node.js';
+import { downloadFashionMnistCommand, FASHION_MNIST_FILE_LIST, FASHION_MNIST_REPOSITORY } from './files.js';
+import { errnoCode, nodeFs, nodePath, nodeZlib } from './node.js';
 
 export interface IdxArray {
   dtype: 'uint8';
@@ -88,11 +89,36 @@ export async function decodeIdx(bytes: Uint8Array, source = 'IDX data'): Promise
   return parseIdx(isGzip(bytes) ? await gunzip(bytes, source) : bytes, source);
 }
 
-/** Read and parse an IDX file, gzipped or not (Node). */
+/**
+ * Read and parse an IDX file, gzipped or not (Node). A file that cannot be read gets an error with
+ * its path and, when it is missing, where such files come from and how to download Fashion-MNIST's.
+ */
 export async function readIdxFile(path: string): Promise<IdxArray> {
   const fs = await nodeFs();
-  const buf = await fs.readFile(path);
+  let buf: Uint8Array;
+  try {
+    buf = await fs.readFile(path);
+  } catch (e) {
+    throw new Error(await readError(path, e), { cause: e });
+  }
   return decodeIdx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
+
+async function readError(file: string, e: unknown): Promise<string> {
+  const code = errnoCode(e);
+  const p = await nodePath();
+  const full = p.resolve(file);
+  if (code !== 'ENOENT') return `readIdxFile: cannot read ${full} (${code ?? (e as Error).message})`;
+  const base = p.basename(full);
+  const dir = p.dirname(full);
+  const isFashion = FASHION_MNIST_FILE_LIST.some((f) => f.name === base || f.name === `${base}.gz`);
+  return [
+    `readIdxFile: ${full} does not exist.`,
+    isFashion
+      ? `It is one of Fashion-MNIST's original files, published in Zalando's repository (${FASHION_MNIST_REPOSITORY}). To download the four files into ${dir} (30 MB, md5-checked), run:`
+      : `IDX is the file format of MNIST and of Fashion-MNIST (Zalando's repository, ${FASHION_MNIST_REPOSITORY}). Check the path; to download Fashion-MNIST's four files into ${dir} (30 MB, md5-checked), run:`,
+    `  ${downloadFashionMnistCommand(dir)}`,
+  ].join('\n');
 }
 
 async function gunzip(bytes: Uint8Array, source: string): Promise<Uint8Array> {

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { normal, randintArray, split } from '@lopt/random';
+import { normal, randintArray, split, type Key } from '@lopt/random';
 import { softmaxCrossEntropyWithIntegerLabels } from '@lopt/optimizers';
-import type { Datasets, Task, TaskFamily } from '../base.js';
+import type { Datasets, TaskFamily } from '../base.js';
+import { defineTask, defineTaskFamily, type DefinedTask } from '../define.js';
+import { awaitFirst } from '../promise-guard.js';
 import { fashionMnist, type FashionMnistData } from '../data/index.js';
 import { ACTIVATIONS, mlpApply, type Activation, type MLPParams } from '../nets.js';
 import { clipNormalizer } from '../normalizer.js';
@@ -54,21 +56,23 @@ export function imageDatasets(data: ImageClassificationData, batchSize: number):
 
 export interface ImageMLPOptions {
   readonly data: ImageClassificationData;
-  /** Hidden layer sizes (seed 002: [128]). */
+  /** Hidden layer sizes (learned_optimization's no-dependency notebook: [128]). */
   readonly hiddenSizes?: readonly number[];
   readonly activation?: Activation;
-  /** Examples per batch (seed 002: 128). */
+  /** Examples per batch (the notebook: 128). */
   readonly batchSize?: number;
-  /** Scale of the N(0,1) weight init (seed 002: 0.02). */
+  /** Scale of the N(0,1) weight init (the notebook: 0.02). */
   readonly initScale?: number;
 }
 
 /**
- * An MLP classifier with mean softmax cross-entropy. Initialisation is seed 002's: with
- * `keys = split(key, layers)`, layer i's weights are normal(keys[i]) · 0.02, hidden biases 0 and
- * output biases 1. For Fashion-MNIST 8x8 with hidden [128] this is bit for bit the seed's MLPTask.
+ * An MLP classifier with mean softmax cross-entropy on batches `{ image: [B, pixels] float32,
+ * label: [B] int32 }`. Initialisation is that of learned_optimization's "No dependency
+ * introduction to learned optimizers in JAX" notebook: with `keys = split(key, layers)`, layer i's
+ * weights are normal(keys[i]) · 0.02, hidden biases 0 and output biases 1. For Fashion-MNIST 8x8
+ * with hidden [128] this is bit for bit the notebook's MLPTask.
  */
-export function imageMlpTask(opts: ImageMLPOptions): Task<MLPParams, ImageBatch> {
+export function imageMlpTask(opts: ImageMLPOptions): DefinedTask<MLPParams, ImageBatch> {
   const { data } = opts;
   const hidden = opts.hiddenSizes ?? [128];
   const activation = opts.activation ?? 'relu';
@@ -78,9 +82,9 @@ export function imageMlpTask(opts: ImageMLPOptions): Task<MLPParams, ImageBatch>
   const sizes = [data.pixels, ...hidden, data.numClasses];
   const datasets = imageDatasets(data, batchSize);
   const { numClasses } = data;
-  return {
+  return defineTask({
     name: `ImageMLP_${data.name}_${hidden.join('x')}_${activation}`,
-    init: (key) => {
+    init: (key: Key) => {
       const keys = split(key, sizes.length - 1);
       return tf.tidy(() =>
         sizes.slice(1).map((out, i) => ({
@@ -89,20 +93,13 @@ export function imageMlpTask(opts: ImageMLPOptions): Task<MLPParams, ImageBatch>
         })),
       );
     },
-    loss: (params, _key, batch) => {
-      const { image, label } = batch;
-      if (image.rank !== 2 || image.shape[1] !== data.pixels) {
-        throw new Error(`${data.name} MLP loss: batch.image must have shape [B, ${data.pixels}], got [${image.shape.join(',')}]`);
-      }
-      if (label.rank !== 1 || label.shape[0] !== image.shape[0]) {
-        throw new Error(`${data.name} MLP loss: batch.label must have shape [${image.shape[0]}], got [${label.shape.join(',')}]`);
-      }
-      return tf.tidy(() => tf.mean(softmaxCrossEntropyWithIntegerLabels(mlpApply(params, image, activation), label)) as tf.Scalar);
-    },
+    loss: (params: MLPParams, _key: Key, { image, label }: ImageBatch) =>
+      tf.tidy(() => tf.mean(softmaxCrossEntropyWithIntegerLabels(mlpApply(params, image, activation), label)) as tf.Scalar),
     datasets,
+    batchSpec: { image: { shape: ['B', data.pixels], dtype: 'float32' }, label: { shape: ['B'], dtype: 'int32' } },
     // learned_optimization clips classification losses at 1.5·log(classes).
     normalizer: clipNormalizer(1.5 * Math.log(numClasses)),
-  };
+  });
 }
 
 const cache = new Map<number, Promise<ImageClassificationData>>();
@@ -124,9 +121,15 @@ export function fashionMnistData(size = 8): Promise<ImageClassificationData> {
   return p;
 }
 
-/** Seed 002's task: Fashion-MNIST 8x8, MLP 64-128-10 relu, batch 128. */
-export async function fashionMnistMlpTask(opts: Omit<ImageMLPOptions, 'data'> & { size?: number } = {}): Promise<Task<MLPParams, ImageBatch>> {
-  return imageMlpTask({ ...opts, data: await fashionMnistData(opts.size ?? 8) });
+/**
+ * The task of learned_optimization's no-dependency notebook: Fashion-MNIST 8x8, MLP 64-128-10
+ * relu, batch 128. Async (it loads the data): `const task = await fashionMnistMlpTask()`.
+ */
+export function fashionMnistMlpTask(opts: Omit<ImageMLPOptions, 'data'> & { size?: number } = {}): Promise<DefinedTask<MLPParams, ImageBatch>> {
+  return awaitFirst(
+    'fashionMnistMlpTask()',
+    fashionMnistData(opts.size ?? 8).then((data) => imageMlpTask({ ...opts, data })),
+  );
 }
 
 export interface ImageMlpFamilyConfig {
@@ -144,18 +147,20 @@ export interface ImageMlpFamilyOptions {
 }
 
 /** A family of image MLPs: `sample(key)` picks hidden sizes and an activation uniformly. */
-export function imageMlpFamily(opts: ImageMlpFamilyOptions): TaskFamily<ImageMlpFamilyConfig, MLPParams, ImageBatch> {
+export function imageMlpFamily(opts: ImageMlpFamilyOptions): TaskFamily<ImageMlpFamilyConfig, MLPParams, ImageBatch> & {
+  taskFn(cfg: ImageMlpFamilyConfig): DefinedTask<MLPParams, ImageBatch>;
+} {
   const hs = opts.hiddenSizes ?? [[32], [64], [128], [64, 64], [128, 128]];
   const acts = opts.activations ?? (['relu', 'tanh', 'elu'] as const);
   if (hs.length === 0 || acts.length === 0) throw new Error('imageMlpFamily: needs at least one hidden-size choice and one activation');
   const datasets = imageDatasets(opts.data, opts.batchSize ?? 128);
-  return {
+  return defineTaskFamily({
     name: `ImageMLPFamily_${opts.data.name}`,
     datasets,
-    sample: (key) => {
+    sample: (key: Key): ImageMlpFamilyConfig => {
       const [i, j] = randintArray(key, [2], 0, 1 << 30);
       return { hiddenSizes: hs[i! % hs.length]!, activation: acts[j! % acts.length]! };
     },
-    taskFn: (cfg) => imageMlpTask({ data: opts.data, hiddenSizes: cfg.hiddenSizes, activation: cfg.activation, batchSize: opts.batchSize ?? 128 }),
-  };
+    taskFn: (cfg: ImageMlpFamilyConfig) => imageMlpTask({ data: opts.data, hiddenSizes: cfg.hiddenSizes, activation: cfg.activation, batchSize: opts.batchSize ?? 128 }),
+  });
 }

@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal, normalArray, PRNGKey, split, uniformArray, type Key } from '@lopt/random';
-import type { BatchStream, Datasets, Task } from '../base.js';
+import type { BatchStream, Datasets } from '../base.js';
+import { defineTask, type DefinedTask } from '../define.js';
 import { clipNormalizer } from '../normalizer.js';
 
 export interface LinearRegressionOptions {
-  /** True slope of y = slope·x + noise (seed 000: 10). */
+  /** True slope of y = slope·x + noise (optax's meta-learning notebook: 10). */
   readonly slope?: number;
-  /** x ~ U(xMin, xMax) (seed 000: [0, 10]). */
+  /** x ~ U(xMin, xMax) (the notebook: [0, 10]). */
   readonly xRange?: readonly [number, number];
-  /** Samples per batch (seed 000 uses 7 per outer step: 6 inner + 1 outer). */
+  /** Samples per batch (the notebook uses 7 per outer step: 6 inner + 1 outer). */
   readonly batchSize?: number;
 }
 
@@ -18,7 +19,8 @@ export interface LinearRegressionBatch {
 }
 
 /**
- * Seed 000's sample stream as plain float32 numbers, exactly as jax computes it:
+ * The sample stream of optax's meta-learning notebook as plain float32 numbers, exactly as jax
+ * computes it:
  * `rng, k1, k2 = split(rng, 3); x = uniform(k1, minval, maxval); y = slope·x + normal(k2)`.
  */
 export function* linearRegressionSamples(key: Key, opts: LinearRegressionOptions = {}): Generator<{ x: number; y: number }> {
@@ -50,7 +52,7 @@ function stream(opts: LinearRegressionOptions): BatchStream<LinearRegressionBatc
   return {
     batchSize,
     sample: (key) => take(linearRegressionSamples(key, opts)),
-    // One continuous stream, cut into batches: the seed's generator, N samples per step.
+    // One continuous stream, cut into batches: the notebook's generator, N samples per step.
     iterate(key) {
       const gen = linearRegressionSamples(key, opts);
       return { next: () => ({ value: take(gen), done: false }) };
@@ -59,23 +61,25 @@ function stream(opts: LinearRegressionOptions): BatchStream<LinearRegressionBatc
 }
 
 /**
- * Seed 000: fit y = 10x + N(0,1) with f(θ, x) = x·θ and optax's l2 loss (½ err², averaged over
- * the batch). θ is a scalar; `init(PRNGKey(42))` is the seed's starting value.
+ * The problem of optax's meta-learning notebook: fit y = 10x + N(0,1) with f(θ, x) = x·θ and
+ * optax's l2 loss (½ err², averaged over the batch). θ is a scalar; `init(PRNGKey(42))` is the
+ * notebook's starting value. Batches are `{ x: [B], y: [B] }`.
  */
-export function linearRegressionTask(opts: LinearRegressionOptions = {}): Task<tf.Scalar, LinearRegressionBatch> {
+export function linearRegressionTask(opts: LinearRegressionOptions = {}): DefinedTask<tf.Scalar, LinearRegressionBatch> {
   const s = stream(opts);
   const datasets: Datasets<LinearRegressionBatch> = { train: s, innerValid: s, outerValid: s, test: s };
   const slope = opts.slope ?? 10;
   const xMax = Math.max(...(opts.xRange ?? [0, 10]).map(Math.abs));
-  return {
+  return defineTask({
     name: `LinearRegression_slope${slope}`,
     init: (key) => normal(key) as tf.Scalar,
     loss: (theta, _key, batch) => tf.tidy(() => tf.mean(tf.mul(0.5, tf.square(tf.sub(batch.y, tf.mul(batch.x, theta))))) as tf.Scalar),
     datasets,
+    batchSpec: { x: ['B'], y: ['B'] },
     // Loss at θ = 0 is about ½ (slope·x)²; allow 10x that before clipping.
     normalizer: clipNormalizer(5 * (slope * xMax) ** 2),
-  };
+  });
 }
 
-/** The seed's data key and initial-θ key. */
-export const SEED000_KEYS = { data: () => PRNGKey(0), theta: () => PRNGKey(42) };
+/** The keys of optax's meta-learning notebook: the data stream's and the initial θ's. */
+export const OPTAX_META_LEARNING_KEYS = { data: () => PRNGKey(0), theta: () => PRNGKey(42) };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal, split, type Key } from '@lopt/random';
 import { vmap } from '@lopt/transforms';
-import type { Task, VectorizedTaskFamily } from '../base.js';
+import type { VectorizedTaskFamily } from '../base.js';
+import { defineTaskFamily, type DefinedTask } from '../define.js';
 import { clipNormalizer } from '../normalizer.js';
 
 /** One quadratic problem f(θ) = ‖Wθ − y‖²; with a leading batch axis, a batch of them. */
@@ -11,7 +12,7 @@ export interface QuadraticConfig {
 }
 
 export interface QuadraticOptions {
-  /** Dimension of θ (seed 001: 10). */
+  /** Dimension of θ ("Learning to learn by gradient descent by gradient descent": 10). */
   readonly dim?: number;
 }
 
@@ -34,71 +35,79 @@ export function quadraticLoss(cfg: QuadraticConfig, theta: tf.Tensor): tf.Tensor
 }
 
 /**
- * Quadratics from "Learning to learn by gradient descent by gradient descent" (seed 001):
- * W ∈ R^{d×d}, y ∈ R^d and θ0 all N(0, 1). `sample(key)` draws W with split(key, 3)[0] and y
- * with [1]; `init(key)` draws θ0 with [2], so one key gives the seed's (W, y, θ0).
+ * Quadratics from "Learning to learn by gradient descent by gradient descent" (Andrychowicz et
+ * al. 2016): W ∈ R^{d×d}, y ∈ R^d and θ0 all N(0, 1). `sample(key)` draws W with split(key, 3)[0]
+ * and y with [1]; `init(key)` draws θ0 with [2], so one key gives one problem and its start.
+ * The tasks take no data: pass `null` as the batch.
  */
-export function quadraticFamily(opts: QuadraticOptions = {}): VectorizedTaskFamily<QuadraticConfig, tf.Tensor, null> {
+export function quadraticFamily(opts: QuadraticOptions = {}): VectorizedTaskFamily<QuadraticConfig, tf.Tensor, null> & {
+  taskFn(cfg: QuadraticConfig): DefinedTask<tf.Tensor, null>;
+} {
   const dim = opts.dim ?? 10;
   if (!Number.isInteger(dim) || dim < 1) throw new Error(`quadraticFamily: dim must be a positive integer, got ${dim}`);
   const normalizer = clipNormalizer(20 * (dim * dim + dim));
-  return {
+  return defineTaskFamily({
     name: `Quadratic_d${dim}`,
-    sample: (key) => {
+    sample: (key: Key) => {
       const k = split(key, 3);
       return { W: normal(k.at(0), [dim, dim]), y: normal(k.at(1), [dim]) };
     },
-    taskFn: (cfg): Task<tf.Tensor, null> => ({
+    taskFn: (cfg: QuadraticConfig) => ({
       name: `Quadratic_d${dim}`,
       init: (key) => normal(split(key, 3).at(2), [dim]),
-      loss: (theta, _key, _batch) => {
+      loss: (theta: tf.Tensor, _key: Key, _batch: null) => {
         check(cfg, theta, dim, 'quadratic loss');
         return quadraticLoss(cfg, theta) as tf.Scalar;
       },
       normalizer,
     }),
     // Keys carry the task axis: a key batch [T] gives [T, d] (random functions take key batches).
-    vectorizedInit: (_cfgs, keys) => vmap((k: Key) => normal(split(k, 3).at(2), [dim]))(keys),
-    vectorizedLoss: (cfgs, params) => {
+    vectorizedInit: (_cfgs: QuadraticConfig, keys: Key) => vmap((k: Key) => normal(split(k, 3).at(2), [dim]))(keys) as tf.Tensor,
+    vectorizedLoss: (cfgs: QuadraticConfig, params: tf.Tensor, _keys: Key, _batches: null) => {
       check(cfgs, params, dim, 'quadratic vectorizedLoss');
       return quadraticLoss(cfgs, params) as tf.Tensor1D;
     },
-  };
+  });
 }
 
 
 export interface QuadraticBatchOptions extends QuadraticOptions {
-  /** Problems per task (seed 001: 128). */
+  /** Problems per task (the paper's experiments: 128). */
   readonly batchSize?: number;
 }
 
 /**
- * Seed 001's training problem: a batch of quadratics optimised together, loss = mean over the
- * batch of ‖W_b θ_b − y_b‖². From one key: W = normal(k0, [B, d, d]), y = normal(k1, [B, d]),
- * θ0 = normal(k2, [B, d]) with [k0, k1, k2] = split(key, 3), exactly as the seed samples them.
+ * The training problem of "Learning to learn by gradient descent by gradient descent" as the
+ * "Learning JAX by Learning to Learn" walkthrough sets it up (128 problems): a batch of quadratics
+ * optimised together, loss = mean over the batch of ‖W_b θ_b − y_b‖². From one key:
+ * W = normal(k0, [B, d, d]), y = normal(k1, [B, d]), θ0 = normal(k2, [B, d]) with
+ * [k0, k1, k2] = split(key, 3).
  */
-export function quadraticBatchFamily(opts: QuadraticBatchOptions = {}): VectorizedTaskFamily<QuadraticConfig, tf.Tensor, null> {
+export function quadraticBatchFamily(opts: QuadraticBatchOptions = {}): VectorizedTaskFamily<QuadraticConfig, tf.Tensor, null> & {
+  taskFn(cfg: QuadraticConfig): DefinedTask<tf.Tensor, null>;
+} {
   const dim = opts.dim ?? 10;
   const B = opts.batchSize ?? 128;
   if (!Number.isInteger(B) || B < 1) throw new Error(`quadraticBatchFamily: batchSize must be a positive integer, got ${B}`);
   const single = quadraticFamily({ dim });
   const normalizer = clipNormalizer(20 * (dim * dim + dim));
-  return {
+  return defineTaskFamily({
     name: `QuadraticBatch_b${B}_d${dim}`,
-    sample: (key) => {
+    sample: (key: Key) => {
       const k = split(key, 3);
       return { W: normal(k.at(0), [B, dim, dim]), y: normal(k.at(1), [B, dim]) };
     },
-    taskFn: (cfg) => ({
+    taskFn: (cfg: QuadraticConfig) => ({
       name: `QuadraticBatch_b${B}_d${dim}`,
-      init: (key) => normal(split(key, 3).at(2), [B, dim]),
-      loss: (theta) => {
+      init: (key: Key) => normal(split(key, 3).at(2), [B, dim]),
+      loss: (theta: tf.Tensor, _key: Key, _batch: null) => {
         check(cfg, theta, dim, 'quadratic batch loss');
         return tf.tidy(() => tf.mean(quadraticLoss(cfg, theta)) as tf.Scalar);
       },
       normalizer,
     }),
-    vectorizedInit: (_cfgs, keys) => vmap((k: Key) => normal(split(k, 3).at(2), [B, dim]))(keys),
-    vectorizedLoss: (cfgs, params) => tf.tidy(() => tf.mean(single.vectorizedLoss(cfgs, params, undefined as never, null), -1) as tf.Tensor1D),
-  };
+    vectorizedInit: (_cfgs: QuadraticConfig, keys: Key) => vmap((k: Key) => normal(split(k, 3).at(2), [B, dim]))(keys) as tf.Tensor,
+    vectorizedLoss: (cfgs: QuadraticConfig, params: tf.Tensor, keys: Key, _batches: null) =>
+      tf.tidy(() => tf.mean(single.vectorizedLoss(cfgs, params, keys, null), -1) as tf.Tensor1D),
+  });
 }

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { split, uniform, type Key } from '@lopt/random';
 import { vmap } from '@lopt/transforms';
-import type { BatchStream, Task, VectorizedTaskFamily } from '../base.js';
+import type { BatchStream, VectorizedTaskFamily } from '../base.js';
+import { checkBatch, stackedBatchSpec, type BatchSpec } from '../batch-spec.js';
+import { defineTaskFamily, type DefinedTask } from '../define.js';
 import { mlpApply, mlpInit, type MLPParams } from '../nets.js';
 import { clipNormalizer } from '../normalizer.js';
 import { functionStream } from '../streams.js';
@@ -19,15 +21,15 @@ export interface SinusoidBatch {
 }
 
 export interface SinusoidOptions {
-  /** Amplitude range (seed 003: [0.1, 0.5]; the MAML paper: [0.1, 5.0]). */
+  /** Amplitude range (the MAML sinusoid tutorial: [0.1, 0.5]; the MAML paper: [0.1, 5.0]). */
   readonly amplitude?: readonly [number, number];
   /** Phase range (both: [0, π]). */
   readonly phase?: readonly [number, number];
   /** x range (both: [-5, 5]). */
   readonly xRange?: readonly [number, number];
-  /** Points per support / query set (seed 003: K = 20). */
+  /** Points per support / query set (the tutorial: K = 20). */
   readonly k?: number;
-  /** Hidden layer sizes of the regressor (seed 003 / MAML: [40, 40], relu). */
+  /** Hidden layer sizes of the regressor (the tutorial and the MAML paper: [40, 40], relu). */
   readonly hidden?: readonly number[];
 }
 
@@ -37,11 +39,13 @@ const range = (r: readonly [number, number], what: string): readonly [number, nu
 };
 
 /**
- * Seed 003's MAML sinusoid regression family. `sample(key)` draws amplitude and phase; each task
- * regresses the sinusoid with an MLP 1-40-40-1 (relu; glorot-normal weights, N(0, 0.01²) biases as
- * stax's Dense) under MSE. `supportQuery(cfg, key)` gives the K-shot support and query sets.
+ * The sinusoid regression family of the "MAML in JAX" tutorial (after Finn et al. 2017).
+ * `sample(key)` draws amplitude and phase; each task regresses the sinusoid with an MLP 1-40-40-1
+ * (relu; glorot-normal weights, N(0, 0.01²) biases as stax's Dense) under MSE on batches
+ * `{ x: [K, 1], y: [K, 1] }`. `supportQuery(cfg, key)` gives the K-shot support and query sets.
  */
 export function sinusoidFamily(opts: SinusoidOptions = {}): VectorizedTaskFamily<SinusoidConfig, MLPParams, SinusoidBatch> & {
+  taskFn(cfg: SinusoidConfig): DefinedTask<MLPParams, SinusoidBatch>;
   sampleBatch(cfg: SinusoidConfig, key: Key, k?: number): SinusoidBatch;
   supportQuery(cfg: SinusoidConfig, key: Key): { support: SinusoidBatch; query: SinusoidBatch };
 } {
@@ -65,31 +69,37 @@ export function sinusoidFamily(opts: SinusoidOptions = {}): VectorizedTaskFamily
     tf.tidy(() => tf.mean(tf.square(tf.sub(batch.y, mlpApply(params, batch.x, 'relu')))) as tf.Scalar);
   const init = (key: Key) => mlpInit(key, sizes, { weightInit: { kind: 'glorot' }, hiddenBias: { std: 0.01 }, outputBias: { std: 0.01 } });
   const name = `Sinusoid_amp${amp[0]}-${amp[1]}_k${k}`;
+  const batchSpec: BatchSpec = { x: ['K', 1], y: ['K', 1] };
+  const stackedSpec = stackedBatchSpec(batchSpec);
 
-  return {
+  return defineTaskFamily({
     name,
-    sample: (key) => {
+    sample: (key: Key) => {
       const s = split(key);
       const [ka, kp] = [s.at(0), s.at(1)];
       return { amplitude: uniform(ka, [], { minval: amp[0], maxval: amp[1] }), phase: uniform(kp, [], { minval: ph[0], maxval: ph[1] }) };
     },
-    taskFn: (cfg): Task<MLPParams, SinusoidBatch> => {
+    taskFn: (cfg: SinusoidConfig) => {
       const stream: BatchStream<SinusoidBatch> = functionStream(k, (key) => sampleBatch(cfg, key));
       return {
         name,
         init,
-        loss: (params, _key, batch) => mse(params, batch),
+        loss: (params: MLPParams, _key: Key, batch: SinusoidBatch) => mse(params, batch),
         datasets: { train: stream, innerValid: stream, outerValid: stream, test: functionStream(100, (key) => sampleBatch(cfg, key, 100)) },
+        batchSpec,
         normalizer,
       };
     },
     sampleBatch,
-    supportQuery: (cfg, key) => {
+    supportQuery: (cfg: SinusoidConfig, key: Key) => {
       const s = split(key);
       const [ks, kq] = [s.at(0), s.at(1)];
       return { support: sampleBatch(cfg, ks), query: sampleBatch(cfg, kq) };
     },
-    vectorizedInit: (_cfgs, keys) => vmap(init)(keys),
-    vectorizedLoss: (_cfgs, params, _keys, batches) => vmap(mse)(params, batches) as tf.Tensor1D,
-  };
+    vectorizedInit: (_cfgs: SinusoidConfig, keys: Key) => vmap(init)(keys) as MLPParams,
+    vectorizedLoss: (_cfgs: SinusoidConfig, params: MLPParams, _keys: Key, batches: SinusoidBatch) => {
+      checkBatch(`${name} vectorizedLoss`, stackedSpec, batches);
+      return vmap(mse)(params, batches) as tf.Tensor1D;
+    },
+  });
 }

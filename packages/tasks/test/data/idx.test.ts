@@ -105,10 +105,21 @@ describe('IDX reader errors', () => {
       'l.gz: truncated IDX data: shape [1000] uint8 needs 1000 bytes after the 8-byte header (1008 in total), got 2 (10 in total)',
     );
   });
+});
 
-  it('names a missing file', async () => {
-    await expect(readIdxFile('/nonexistent/train-images-idx3-ubyte.gz')).rejects.toThrow(
-      "ENOENT: no such file or directory, open '/nonexistent/train-images-idx3-ubyte.gz'",
+describe('readIdxFile on a file that is not there', () => {
+  const tmp = useTempDir();
+
+  it('names the path, where Fashion-MNIST comes from and the command that downloads it', async () => {
+    const file = join(tmp(), 'train-images-idx3-ubyte.gz');
+    await expect(readIdxFile(file)).rejects.toThrow(
+      [
+        `readIdxFile: ${file} does not exist.`,
+        `It is one of Fashion-MNIST's original files, published in Zalando's repository (https://github.com/zalandoresearch/fashion-mnist). To download the four files into ${tmp()} (30 MB, md5-checked), run:`,
+        `  node -e "import('@lopt/tasks').then((m) => m.downloadFashionMnist({ dir: '${tmp()}' }))"`,
+      ].join('\n'),
     );
+    await expect(readIdxFile(join(tmp(), 'digits.idx'))).rejects.toThrow(`readIdxFile: ${join(tmp(), 'digits.idx')} does not exist.\nIDX is the file format of MNIST and of Fashion-MNIST`);
+    await expect(readIdxFile(tmp())).rejects.toThrow(`readIdxFile: cannot read ${tmp()} (EISDIR)`);
   });
 });
