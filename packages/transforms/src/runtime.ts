@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { TapeNode } from './internals/index.js';
-import type { TraceRecorder } from './jit/trace.js';
+import type { KernelProfile, TraceRecorder } from './jit/trace.js';
 
 /**
  * All of @lopt/transforms' mutable state, in one object on `globalThis` under a `Symbol.for` key.
@@ -35,6 +35,8 @@ export interface Runtime {
   tfjsGradients: Map<string, tf.GradConfig>;
   /** The jit trace being recorded, if any. */
   trace: TraceRecorder | null;
+  /** Kernel timings being collected by profileKernels, if any. */
+  profile: KernelProfile | null;
 }
 
 const KEY = Symbol.for('@lopt/transforms.runtime');
@@ -54,6 +56,7 @@ export function runtime(): Runtime {
       pendingCopies: [],
       tfjsGradients: new Map(),
       trace: null,
+      profile: null,
     };
     Object.defineProperty(g, KEY, { value: rt, enumerable: false, configurable: false, writable: false });
   } else if (rt.layout !== LAYOUT) {

@@ -72,7 +72,6 @@ const BINARY: Record<string, Expr> = {
 };
 
 const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Input refs of an elementwise kernel, in the order its formula takes them. */
 function operands(n: KernelNode): Ref[] | null {
@@ -132,20 +131,21 @@ function broadcastMap(shape: readonly number[], S: readonly number[]): Int32Arra
   return map;
 }
 
-/** Builds one fused node from a group of elementwise kernels with the same output shape. */
+/** Builds one fused node from a group of elementwise kernels with the same output size. */
 function buildFused(members: KernelNode[], consumedOutside: Set<number>): FusedNode | null {
-  const S = members[0]!.outs[0]!.shape;
-  const n = sizeOf(S);
+  // Members have equal output sizes (shapes may differ by a reshape); inputs broadcast against
+  // the shape of the member that reads them.
+  const n = sizeOf(members[0]!.outs[0]!.shape);
   const produced = new Map<number, string>();
   const inputs: Ref[] = [];
   const inputVar = new Map<string, string>();
   const maps: Array<Int32Array | null> = [];
   const loads: string[] = [];
   const hoisted: string[] = [];
-  const read = (r: Ref): string => {
+  const read = (r: Ref, S: readonly number[]): string => {
     const inner = produced.get(r.b);
     if (inner !== undefined) return inner;
-    const key = `${r.b}:${r.shape.join(',')}`;
+    const key = `${r.b}:${r.shape.join(',')}:${S.join(',')}`;
     let v = inputVar.get(key);
     if (v === undefined) {
       const k = inputs.length;
@@ -168,7 +168,7 @@ function buildFused(members: KernelNode[], consumedOutside: Set<number>): FusedN
   };
   const lines: string[] = [];
   members.forEach((m, j) => {
-    const ops = operands(m)!.map(read);
+    const ops = operands(m)!.map((r) => read(r, m.outs[0]!.shape));
     const o = m.outs[0]!;
     let e: string;
     if (m.name === 'Cast') e = castExpr(m, ops[0]!, operands(m)![0]!.dtype);
@@ -201,10 +201,11 @@ function buildFused(members: KernelNode[], consumedOutside: Set<number>): FusedN
 }
 
 /**
- * Groups elementwise kernels into fused nodes. A kernel joins the group of the kernel whose
- * output it reads when both have the same output shape and no kernel outside the group needs an
- * intermediate value of the group before the group has finished (the group runs where its last
- * member was).
+ * Groups elementwise kernels into fused nodes. Each kernel gets a level: the most barriers on a
+ * path from the inputs to it, where a barrier is a kernel that is not elementwise or whose output
+ * size differs. Elementwise kernels with the same level and output size form one group: no path
+ * between two of them leaves the group, so the group can run as one step. Steps are then put in
+ * an order that respects every data dependency (the original order where it can).
  */
 export function fuse(nodes: readonly Node[], outputs: readonly OutputLeaf[], minGroup = 2): Array<Node | FusedNode> {
   const producer = new Map<number, number>();
@@ -212,65 +213,112 @@ export function fuse(nodes: readonly Node[], outputs: readonly OutputLeaf[], min
     if (n.kind === 'kernel') for (const o of n.outs) producer.set(o.b, i);
     else if (n.kind === 'sample') producer.set(n.out.b, i);
   });
-  const consumers = new Map<number, number[]>();
-  const addUse = (b: number, i: number) => {
-    const list = consumers.get(b);
-    if (list) list.push(i);
-    else consumers.set(b, [i]);
-  };
+  const refsOf = (n: Node): Ref[] => (n.kind === 'kernel' ? (Array.isArray(n.inputs) ? (n.inputs as Ref[]) : Object.values(n.inputs as Record<string, Ref>)) : []);
+  const cls = nodes.map((n) => (fusable(n) ? sizeOf(n.outs[0]!.shape) : -1));
+  const level = new Int32Array(nodes.length);
   nodes.forEach((n, i) => {
-    if (n.kind !== 'kernel') return;
-    const refs = Array.isArray(n.inputs) ? (n.inputs as Ref[]) : Object.values(n.inputs as Record<string, Ref>);
-    for (const r of refs) addUse(r.b, i);
-  });
-  const OUT = Number.MAX_SAFE_INTEGER;
-  for (const o of outputs) if (o.kind === 'tensor') addUse(o.ref.b, OUT);
-
-  const groupOf = new Int32Array(nodes.length).fill(-1);
-  const groups: number[][] = [];
-  nodes.forEach((n, i) => {
-    if (!fusable(n)) return;
-    const S = n.outs[0]!.shape;
-    let target = -1;
-    for (const r of operands(n)!) {
+    let l = 0;
+    for (const r of refsOf(n)) {
       const p = producer.get(r.b);
-      if (p === undefined || groupOf[p]! < 0) continue;
-      const g = groupOf[p]!;
-      const first = nodes[groups[g]![0]!] as KernelNode;
-      if (!sameShape(first.outs[0]!.shape, S)) continue;
-      // No outside kernel before i may read a value of the group.
-      const ok = groups[g]!.every((m) => (nodes[m] as KernelNode).outs.every((o) => (consumers.get(o.b) ?? []).every((u) => u >= i || groupOf[u] === g)));
-      if (ok) {
-        target = g;
-        break;
+      if (p === undefined) continue;
+      l = Math.max(l, level[p]! + (cls[p]! < 0 || cls[p] !== cls[i] ? 1 : 0));
+    }
+    level[i] = l;
+  });
+  // Groups by (level, size class), members in the original order.
+  const groupKey = new Map<string, number[]>();
+  nodes.forEach((_, i) => {
+    if (cls[i]! < 0) return;
+    const k = `${level[i]}:${cls[i]}`;
+    const g = groupKey.get(k);
+    if (g) g.push(i);
+    else groupKey.set(k, [i]);
+  });
+  const groups = [...groupKey.values()].filter((g) => g.length >= minGroup);
+  const groupOf = new Int32Array(nodes.length).fill(-1);
+  groups.forEach((g, k) => g.forEach((i) => (groupOf[i] = k)));
+
+  // Which group members' values are needed outside their group (or are outputs).
+  const neededOutside = new Set<number>();
+  nodes.forEach((n, i) => {
+    for (const r of refsOf(n)) {
+      const p = producer.get(r.b);
+      if (p !== undefined && groupOf[p]! >= 0 && groupOf[p] !== groupOf[i]) neededOutside.add(r.b);
+    }
+    if (n.kind === 'sample' || n.kind === 'derive') return;
+  });
+  for (const o of outputs) if (o.kind === 'tensor') neededOutside.add(o.ref.b);
+
+  // Steps: a group, or a single node. Dependencies between steps come from buffers.
+  type Unit = { first: number; members: number[] };
+  const units: Unit[] = [];
+  const unitOf = new Int32Array(nodes.length);
+  const groupUnit = new Map<number, number>();
+  nodes.forEach((_, i) => {
+    const g = groupOf[i]!;
+    if (g >= 0) {
+      let u = groupUnit.get(g);
+      if (u === undefined) {
+        u = units.length;
+        units.push({ first: i, members: [] });
+        groupUnit.set(g, u);
+      }
+      units[u]!.members.push(i);
+      unitOf[i] = u;
+    } else {
+      unitOf[i] = units.length;
+      units.push({ first: i, members: [i] });
+    }
+  });
+  const deps: Array<Set<number>> = units.map(() => new Set());
+  const users: number[][] = units.map(() => []);
+  nodes.forEach((n, i) => {
+    const u = unitOf[i]!;
+    const from: number[] = [];
+    for (const r of refsOf(n)) {
+      const p = producer.get(r.b);
+      if (p !== undefined) from.push(unitOf[p]!);
+    }
+    if (n.kind === 'sample' || n.kind === 'derive') {
+      // Key nodes depend on the node that derived their key (kept in order among themselves).
+      for (let j = i - 1; j >= 0; j--) {
+        const m = nodes[j]!;
+        if (m.kind === 'derive' && m.out === n.key) {
+          from.push(unitOf[j]!);
+          break;
+        }
       }
     }
-    if (target < 0) {
-      target = groups.length;
-      groups.push([]);
+    for (const v of from) if (v !== u && !deps[u]!.has(v)) {
+      deps[u]!.add(v);
+      users[v]!.push(u);
     }
-    groups[target]!.push(i);
-    groupOf[i] = target;
   });
+  // Kahn's algorithm, lowest original index first.
+  const pending = deps.map((d) => d.size);
+  const ready: number[] = [];
+  units.forEach((_, u) => pending[u] === 0 && ready.push(u));
+  const order: number[] = [];
+  while (ready.length > 0) {
+    let best = 0;
+    for (let k = 1; k < ready.length; k++) if (units[ready[k]!]!.first < units[ready[best]!]!.first) best = k;
+    const u = ready.splice(best, 1)[0]!;
+    order.push(u);
+    for (const v of users[u]!) if (--pending[v]! === 0) ready.push(v);
+  }
+  if (order.length !== units.length) return [...nodes]; // (cannot happen for convex groups; stay safe)
 
-  const lastOf = new Map<number, number>();
-  groups.forEach((g, k) => lastOf.set(g[g.length - 1]!, k));
   const out: Array<Node | FusedNode> = [];
-  nodes.forEach((n, i) => {
-    const g = groupOf[i]!;
-    if (g < 0 || groups[g]!.length < minGroup) {
-      out.push(n);
-      return;
+  for (const u of order) {
+    const unit = units[u]!;
+    if (unit.members.length === 1 && groupOf[unit.members[0]!]! < 0) {
+      out.push(nodes[unit.members[0]!]!);
+      continue;
     }
-    const k = lastOf.get(i);
-    if (k === undefined) return; // emitted with its group's last member
-    const members = groups[k]!.map((m) => nodes[m] as KernelNode);
-    const inGroup = new Set(groups[k]!);
-    const outside = new Set<number>();
-    for (const m of members) for (const o of m.outs) if ((consumers.get(o.b) ?? []).some((u) => u === OUT || !inGroup.has(u))) outside.add(o.b);
-    const fused = buildFused(members, outside);
+    const members = unit.members.map((m) => nodes[m] as KernelNode);
+    const fused = buildFused(members, neededOutside);
     if (fused) out.push(fused);
     else out.push(...members);
-  });
+  }
   return out;
 }

@@ -25,6 +25,11 @@ export interface Executable {
   readonly kernels: Array<KernelFunc | null>;
   readonly freeAfter: number[][];
   readonly numBuffers: number;
+  /**
+   * Buffers written by a fused step and read only by fused steps: they stay plain JS typed arrays
+   * and never become backend data (no allocation in the backend, no bookkeeping).
+   */
+  readonly jsOnly: Uint8Array;
 }
 
 /** Backends whose data lives in plain typed arrays that generated code can loop over. */
@@ -50,7 +55,10 @@ export function compile(graph: Graph, numBuffers: number, opts: { fuse?: boolean
   last.forEach((i, b) => {
     if (i >= 0 && !outputBuffers.has(b)) freeAfter[i]!.push(b);
   });
-  return { graph, steps, kernels, freeAfter, numBuffers };
+  const jsOnly = new Uint8Array(numBuffers);
+  for (const n of steps) if (n.kind === 'fused') for (const o of n.outs) jsOnly[o.b] = outputBuffers.has(o.b) ? 0 : 1;
+  for (const n of steps) if (n.kind !== 'fused') for (const r of stepInputs(n)) jsOnly[r.b] = 0;
+  return { graph, steps, kernels, freeAfter, numBuffers, jsOnly };
 }
 
 const info = (dataId: object, r: Ref): tf.TensorInfo => ({ dataId, shape: r.shape as number[], dtype: r.dtype });
@@ -71,11 +79,13 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   // through the engine): those buffers are released by disposing the tensor.
   const asTensor: Array<tf.Tensor | undefined> = new Array(x.numBuffers);
   const made: tf.Tensor[] = [];
+  const js: Array<tf.TypedArray | undefined> = new Array(x.numBuffers);
   const keyValues: Key[] = [];
   graph.tensorInputs.forEach((b, i) => (data[b] = tensors[i]!.dataId));
   graph.keyInputs.forEach((k, i) => (keyValues[k] = keys[i]!));
   for (const [b, t] of graph.constants) data[b] = t.dataId;
   const release = (b: number) => {
+    js[b] = undefined;
     if (owned[b]) {
       const t = asTensor[b];
       if (t !== undefined) t.dispose();
@@ -86,7 +96,7 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   try {
     x.steps.forEach((n, i) => {
       if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend);
-      else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, backend);
+      else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, js, x.jsOnly, backend);
       else if (n.kind === 'sample') {
         const t = n.make(keyValues[n.key]!);
         made.push(t);
@@ -141,27 +151,32 @@ function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undef
 
 const ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as Record<string, new (n: number) => tf.TypedArray>;
 
-/** A fused elementwise step: one generated loop over the inputs' data, writing new buffers. */
-function runFused(n: FusedNode, backendName: string, data: Array<object | undefined>, owned: Uint8Array, backend: tf.KernelBackend): void {
-  if (backendName === 'wasm') {
-    const w = asWasmBackend(backend);
-    // Outputs first: allocating can grow (and move) the heap under earlier views.
-    const infos = n.outs.map((o) => w.makeOutput(o.shape as number[], o.dtype));
-    const ins = n.inputs.map((r) => w.typedArrayFromHeap(info(data[r.b]!, r)));
-    const outs = infos.map((i) => w.typedArrayFromHeap(i));
-    n.run(ins, outs, n.indexMaps, n.size);
-    n.outs.forEach((o, j) => {
-      data[o.b] = infos[j]!.dataId;
-      owned[o.b] = 1;
-    });
-    return;
-  }
+/**
+ * A fused elementwise step: one generated loop over the inputs' data. Outputs that only other
+ * fused steps read stay JS typed arrays; the others become backend buffers.
+ */
+function runFused(
+  n: FusedNode,
+  backendName: string,
+  data: Array<object | undefined>,
+  owned: Uint8Array,
+  js: Array<tf.TypedArray | undefined>,
+  jsOnly: Uint8Array,
+  backend: tf.KernelBackend,
+): void {
+  const wasm = backendName === 'wasm' ? asWasmBackend(backend) : null;
   const cpu = backend as unknown as { data: { get(id: object): { values: tf.TypedArray } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo };
-  const ins = n.inputs.map((r) => cpu.data.get(data[r.b]!).values);
-  const outs = n.outs.map((o) => new ARRAYS[o.dtype]!(n.size));
+  // wasm: allocate heap outputs first, since allocating can grow (and move) the heap under views.
+  const heapOut = n.outs.map((o) => (wasm !== null && !jsOnly[o.b] ? wasm.makeOutput(o.shape as number[], o.dtype) : null));
+  const ins = n.inputs.map((r) => js[r.b] ?? (wasm !== null ? wasm.typedArrayFromHeap(info(data[r.b]!, r)) : cpu.data.get(data[r.b]!).values));
+  const outs = n.outs.map((o, j) => (heapOut[j] !== null ? wasm!.typedArrayFromHeap(heapOut[j]!) : new ARRAYS[o.dtype]!(n.size)));
   n.run(ins, outs, n.indexMaps, n.size);
   n.outs.forEach((o, j) => {
-    data[o.b] = cpu.makeTensorInfo(o.shape as number[], o.dtype, outs[j]!).dataId;
+    if (jsOnly[o.b]) {
+      js[o.b] = outs[j];
+      return;
+    }
+    data[o.b] = heapOut[j] !== null ? heapOut[j]!.dataId : cpu.makeTensorInfo(o.shape as number[], o.dtype, outs[j]!).dataId;
     owned[o.b] = 1;
   });
 }

@@ -87,6 +87,11 @@ export class TraceRecorder {
 export function patchRecorder(e: EngineInternals, rt: Runtime): void {
   const orig = e.runKernelFunc;
   e.runKernelFunc = function (this: EngineInternals, params) {
+    const prof = rt.profile;
+    if (prof !== null && params.kernelName != null && prof.depth === 0) return profiled(prof, params.kernelName, () => recorded.call(this, params));
+    return recorded.call(this, params);
+  };
+  const recorded = function (this: EngineInternals, params: Parameters<EngineInternals['runKernelFunc']>[0]): tf.Tensor | tf.Tensor[] {
     const rec = rt.trace;
     if (rec === null || params.kernelName == null || rec.depth > 0) return orig.call(this, params);
     const p = params as RegisteredKernelParams;
@@ -132,6 +137,29 @@ export function patchRecorder(e: EngineInternals, rt: Runtime): void {
         () => new Error(`${fn}: this key is an input of a jitted function, and ${fn} returns JS data that the compiled function cannot recompute; use ${tensorFn}, which returns a tensor`),
       ),
   });
+}
+
+/** Times one outermost kernel for profileKernels (kernels are synchronous on cpu and wasm). */
+function profiled<T>(prof: KernelProfile, name: string, run: () => T): T {
+  prof.depth++;
+  const t0 = performance.now();
+  try {
+    return run();
+  } finally {
+    const dt = performance.now() - t0;
+    prof.depth--;
+    const s = prof.byKernel.get(name);
+    if (s) {
+      s.count++;
+      s.ms += dt;
+    } else prof.byKernel.set(name, { count: 1, ms: dt });
+  }
+}
+
+/** Per-kernel counts and times collected by profileKernels. */
+export interface KernelProfile {
+  depth: number;
+  readonly byKernel: Map<string, { count: number; ms: number }>;
 }
 
 /** The error for reading a traced tensor's values inside a jitted function. */
