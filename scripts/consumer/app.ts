@@ -55,6 +55,8 @@ export interface Script {
   /** Arguments for each run (one run per entry); default one run without arguments; [] never runs it (a module others import). */
   readonly argv?: readonly (readonly string[])[];
   readonly cjs: boolean;
+  /** What it must print (a README's ```text output block), compared by sameOutput. */
+  readonly expected?: string;
 }
 
 export interface Prepared {

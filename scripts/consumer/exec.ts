@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 export interface ExecResult {
   readonly code: number | null;
   readonly signal: string | null;
+  /** stdout and stderr, interleaved as they came. */
   readonly output: string;
+  readonly stdout: string;
   readonly ms: number;
   readonly timedOut: boolean;
 }
@@ -20,7 +22,11 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions): P
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     let timedOut = false;
     const killGroup = () => {
@@ -38,7 +44,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions): P
     const done = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
       process.off('exit', killGroup);
-      resolve({ code, signal, output, ms: Date.now() - start, timedOut });
+      resolve({ code, signal, output, stdout, ms: Date.now() - start, timedOut });
     };
     child.on('error', (e) => {
       output += String(e);

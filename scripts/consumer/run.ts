@@ -3,7 +3,7 @@
 // into a fresh project outside the workspace, then type-check and run there every README example
 // (ESM and CommonJS), the bundled-data loader, the wasm backend, a learned-optimizer meta-step,
 // the sideEffects promises and a dual ESM+CJS load. Flags: --skip-build, --keep (keep temp dirs).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +11,8 @@ import { COMPANIONS, createApp, runScript, typecheck, writeScripts, type Prepare
 import { execOrThrow, pool, tail } from './exec.js';
 import { startRegistry, type Registry } from './registry.js';
 import { pnpmCommand, publishRelease, stageRelease, workspacePackageDirs } from './release.js';
-import { notRunnable, tsBlocks } from './snippets.js';
+import { readmeBlocks, sameOutput } from '../../packages/test-utils/src/readme.js';
 import { record, printSummary, type Status } from './summary.js';
-
-// The dual-load guard (one global patch registry in @lopt/transforms) is the lead's work in
-// progress: until it lands a failure here is reported but does not fail the run. Set to true then.
-const DUAL_LOAD_REQUIRED = false;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,26 +21,21 @@ const RUN_TIMEOUT_MS = 300_000;
 
 const checkScript = (name: string): string => readFileSync(join(here, 'checks', `${name}.mts`), 'utf8');
 
+// The README conventions are the workspace README test's (packages/test-utils/src/readme.ts):
+// a skip marker exempts a block, a ```text output block after it is what it must print.
 function readmeScripts(): Script[] {
   const readmes = [join(root, 'README.md'), ...workspacePackageDirs(root).filter((d) => relative(root, d).startsWith('packages')).map((d) => join(d, 'README.md'))];
   const out: Script[] = [];
-  for (const file of readmes) {
+  for (const file of readmes.filter((f) => existsSync(f))) {
     const label = relative(root, file);
-    let blocks;
-    try {
-      blocks = tsBlocks(file, label);
-    } catch {
-      continue; // no README
-    }
-    for (const b of blocks) {
-      const where = `${b.readme}:${b.line}`;
-      const why = notRunnable(b.code);
-      if (why) {
-        record({ name: `README ${where}`, status: 'skip', note: why });
+    for (const b of readmeBlocks(file)) {
+      const where = `README ${label}:${b.line}`;
+      if (b.skip !== undefined) {
+        record({ name: where, status: 'skip', note: `marked: ${b.skip}` });
         continue;
       }
       const slug = label === 'README.md' ? 'root' : label.split('/')[1]!;
-      out.push({ label: `README ${where}`, stem: `readme-${slug}-${b.line}`, code: b.code, cjs: true });
+      out.push({ label: where, stem: `readme-${slug}-${b.line}`, code: `${b.code}\n`, cjs: true, ...(b.output !== undefined ? { expected: b.output } : {}) });
     }
   }
   return out;
@@ -119,15 +110,16 @@ async function runAll(app: string, prepared: readonly Prepared[], tsErrors: Map<
             ? (lines.filter((l) => /[A-Za-z0-9]{2}/.test(l)).at(-1) ?? '')
             : `exit ${r.code ?? r.signal}${failLine ? `: ${failLine.trim()}` : ''}`;
         if (r.code === 0 && skipLine) [status, note] = ['skip', skipLine.slice('consumer-check: skip '.length)];
+        const outputDiff = r.code === 0 && p.script.expected !== undefined ? sameOutput(r.stdout, p.script.expected) : null;
+        if (outputDiff !== null) [status, note] = ['FAIL', `prints other than its text output block: ${outputDiff.split('\n')[0]}`];
+        else if (r.code === 0 && p.script.expected !== undefined) note = `prints its text output block: ${note}`;
         if (p.script.stem === 'check-side-effects' && r.code === 0) ({ status, note } = judgeSideEffects(argv[0]!, manifests.get(argv[0]!)?.sideEffects, r.output));
-        if (p.script.stem === 'check-dual-load' && status === 'FAIL' && !DUAL_LOAD_REQUIRED) {
-          [status, note] = ['known-fail', `${note} (not yet required: waits for the single patch registry in @lopt/transforms)`];
-        }
         if (typeErrors && status !== 'skip') {
-          status = status === 'known-fail' ? status : 'FAIL';
+          status = 'FAIL';
           note = `type errors: ${typeErrors.join(' | ')}${r.code === 0 ? ' (it runs)' : `; and ${note}`}`;
         }
-        record({ name: runName, status, note, ms: r.ms, ...(status === 'ok' || status === 'skip' ? {} : { detail: tail(r.output, 40) }) });
+        const detail = outputDiff ?? tail(r.output, 40);
+        record({ name: runName, status, note, ms: r.ms, ...(status === 'ok' || status === 'skip' ? {} : { detail }) });
       });
     }
   }

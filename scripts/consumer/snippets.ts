@@ -1,42 +1,9 @@
-// README code blocks and check scripts as a user's files: the ESM form as written (top-level await)
+// README examples and check scripts as a user's files: the ESM form as written (top-level await)
 // and a CommonJS form (imports become require() calls, the rest runs inside an async main()).
-import { readFileSync } from 'node:fs';
 import ts from 'typescript';
-
-export interface Block {
-  /** e.g. `packages/tree/README.md`. */
-  readonly readme: string;
-  /** 1-based line of the opening fence. */
-  readonly line: number;
-  readonly code: string;
-}
-
-/** Every ```ts / ```typescript block of a Markdown file. */
-export function tsBlocks(file: string, label: string): Block[] {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const out: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,})\s*(ts|typescript)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const fence = open[2]!;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !lines[j]!.trimStart().startsWith(fence); j++) body.push(lines[j]!);
-    out.push({ readme: label, line: i + 1, code: body.join('\n') + '\n' });
-    i = j;
-  }
-  return out;
-}
 
 function parse(code: string): ts.SourceFile {
   return ts.createSourceFile('snippet.mts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
-}
-
-/** Why a block is not a runnable example, or undefined when it is one. */
-export function notRunnable(code: string): string | undefined {
-  const sf = parse(code);
-  if (!sf.statements.some(ts.isImportDeclaration)) return 'declarations only (no imports): a reference block, not an example';
-  return undefined;
 }
 
 /** Why a module cannot be turned into CommonJS, or undefined when it can. */

@@ -60,11 +60,13 @@ if (found === undefined) {
   const theta = lopt.init(PRNGKey(0));
   const before = tf.memory().numTensors;
   const [l0, g] = scope(() => valueAndGrad(metaLoss)(theta)) as [tf.Scalar, any];
-  const norm = tree.globalNorm(g).dataSync()[0]!;
+  const gNorm = tree.globalNorm(g);
+  const norm = gNorm.dataSync()[0]!;
+  gNorm.dispose();
   assert.ok(Number.isFinite(l0.dataSync()[0]!) && Number.isFinite(norm), `meta-loss ${l0.dataSync()[0]} or meta-gradient norm ${norm} not finite`);
   assert.ok(norm > 0, 'the meta-gradient is zero: theta does not reach the inner updates');
   const step = 1e-3 / norm; // a step of length 1e-3 along the meta-gradient, to first order -1e-3·|g|
-  const next = tree.sub(theta, tree.scale(step, g));
+  const next = scope(() => tree.sub(theta, tree.scale(step, g)));
   const l1 = scope(() => metaLoss(next));
   const [a, b] = [l0.dataSync()[0]!, l1.dataSync()[0]!];
   assert.ok(b < a, `a meta-step did not lower the meta-loss: ${a} -> ${b}`);
