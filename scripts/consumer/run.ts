@@ -141,6 +141,7 @@ async function main(): Promise<void> {
   const [registryDir, releaseDir, appDir] = ['registry', 'release', 'app'].map((d) => join(work, d)) as [string, string, string];
   for (const d of [registryDir, releaseDir]) mkdirSync(d);
   let registry: Registry | undefined;
+  const recorded = new WeakSet<object>();
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const start = Date.now();
     console.log(`consumer: ${name} ...`);
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       return v;
     } catch (e) {
       record({ name, status: 'FAIL', note: (e as Error).message.split('\n')[0]!, ms: Date.now() - start, detail: (e as Error).message });
+      if (typeof e === 'object' && e !== null) recorded.add(e);
       throw e;
     }
   };
@@ -177,8 +179,11 @@ async function main(): Promise<void> {
       ms: types.ms,
     });
     await runAll(appDir, prepared, types.byFile, manifests);
-  } catch {
-    // recorded by phase(); the summary says what failed
+  } catch (e) {
+    // phase() has recorded its own failures; anything else is recorded here, so it fails the run.
+    if (typeof e !== 'object' || e === null || !recorded.has(e)) {
+      record({ name: 'consumer test', status: 'FAIL', note: String((e as Error)?.message ?? e).split('\n')[0]!, detail: String((e as Error)?.stack ?? e) });
+    }
   } finally {
     if (registry) await registry.stop();
     if (args.has('--keep')) console.log(`consumer: kept ${work}`);
