@@ -80,16 +80,3 @@ export function tail(text: string, n: number): string {
   return (lines.length > n ? ['...', ...lines.slice(-n)] : lines).join('\n');
 }
 
-/** Runs `jobs` with at most `limit` at a time, keeping their order in the result. */
-export async function pool<T>(limit: number, jobs: readonly (() => Promise<T>)[]): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  return out;
-}

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPANIONS, createApp, runScript, typecheck, writeScripts, type Prepared, type Script } from './app.js';
-import { execOrThrow, pool, tail } from './exec.js';
+import { inParallel } from '../../packages/test-utils/src/process.js';
+import { execOrThrow, tail } from './exec.js';
 import { startRegistry, type Registry } from './registry.js';
 import { pnpmCommand, publishRelease, stageRelease, workspacePackageDirs } from './release.js';
 import { readmeBlocks, sameOutput } from '../../packages/test-utils/src/readme.js';
@@ -123,7 +124,7 @@ async function runAll(app: string, prepared: readonly Prepared[], tsErrors: Map<
       });
     }
   }
-  await pool(2, jobs);
+  await inParallel(jobs, 2);
 }
 
 // Ctrl-C or a CI timeout: exit through process.exit, so the 'exit' handlers end the registry and
