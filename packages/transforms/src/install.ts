@@ -7,6 +7,7 @@ import { registerFastGradients } from './fast-gradients.js';
 import { runtime, type Runtime } from './runtime.js';
 import { patchTape, registerCorrectnessGradients, STOP_GRADIENT } from './second-order.js';
 import { installWasmKernels } from './wasm-kernels.js';
+import { installLayoutKernels } from './layout-kernels.js';
 
 /**
  * The one installer of everything lopt changes in tfjs, called by every public entry point of
@@ -19,7 +20,7 @@ import { installWasmKernels } from './wasm-kernels.js';
  *     vmap's kernel rewriting;
  *  3. gradients: correctness (missing and broadcasting ones), then the speed-only arithmetic ones;
  *  4. per backend, the first time lopt runs on it: the stopGradient kernel, fallback kernels,
- *     and on wasm lopt's faster kernels.
+ *     on cpu and wasm the layout kernels, and on wasm lopt's matMul and comparisons.
  */
 export function ensureInstalled(): void {
   const rt = runtime();
@@ -51,6 +52,7 @@ function installBackendKernels(rt: Runtime, name: string): void {
     tf.registerKernel({ kernelName: STOP_GRADIENT, backendName: name, kernelFunc: identity.kernelFunc });
   }
   registerFallbackKernels(name);
+  if (name === 'wasm' || name === 'cpu') rt.tfjsKernels.set(name, installLayoutKernels(name));
   if (name === 'wasm') installWasmKernels(tf.findBackend('wasm'));
   rt.backendKernels.add(name);
 }

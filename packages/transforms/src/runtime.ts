@@ -33,6 +33,8 @@ export interface Runtime {
   readonly pendingCopies: TapeNode[];
   /** tfjs' own gradients that lopt's speed-only ones replaced (compared with them in tests). */
   tfjsGradients: Map<string, tf.GradConfig>;
+  /** tfjs' own kernels that lopt's layout kernels replaced, per backend (compared with them in tests). */
+  readonly tfjsKernels: Map<string, Map<string, (args: never) => unknown>>;
   /** The jit trace being recorded, if any. */
   trace: TraceRecorder | null;
   /** Kernel timings being collected by profileKernels, if any. */
@@ -57,6 +59,7 @@ export function runtime(): Runtime {
       tfjsGradients: new Map(),
       trace: null,
       profile: null,
+      tfjsKernels: new Map(),
     };
     Object.defineProperty(g, KEY, { value: rt, enumerable: false, configurable: false, writable: false });
   } else if (rt.layout !== LAYOUT) {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type WasmBackendInternals as WasmBackend } from './internals/index.js';
 
 /**
- * Faster Slice / Unpack / SplitV / BatchMatMul for tfjs-backend-wasm 4.x.
+ * Faster BatchMatMul and broadcasting comparisons for tfjs-backend-wasm 4.x (the layout kernels,
+ * Slice / Unpack / SplitV / Concat / Pack / Tile and middle-axis Sum, are in layout-kernels.ts).
  *
  * BatchMatMul: tfjs-backend-wasm sends a matMul to XNNPACK only when there is no transpose and no
  * batch dimension; everything else (every gradient matMul, every batched matMul under vmap) takes
@@ -11,11 +12,6 @@ import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type Wa
  * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
  *
  * Equal/Greater/...: see makeCompare.
- *
- * Slice/Unpack/SplitV: Its Slice reads the *whole* input out
- * of the wasm heap (a full copy) for every slice, so unstacking a [B, ...] tensor costs B full
- * copies. These versions copy only the sliced elements, straight from a view of the heap. Same
- * results (tests compare them with the cpu backend); string tensors go to the original kernels.
  */
 /**
  * A tensor over part of another tensor's heap memory (no copy): `count` float32s from element
@@ -34,43 +30,6 @@ function releaseView(backend: WasmBackend, v: tf.TensorInfo): void {
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
-function sliceInto(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
-  const out = backend.makeOutput(size, x.dtype);
-  // Views are taken after makeOutput: allocating may grow (and move) the wasm heap.
-  const xv = backend.typedArrayFromHeap(x);
-  const ov = backend.typedArrayFromHeap(out);
-  const rank = x.shape.length;
-  if (rank === 0 || ov.length === 0) {
-    if (rank === 0) ov.set(xv);
-    return out;
-  }
-  const strides = tf.util.computeStrides(x.shape);
-  const inner = size[rank - 1]!;
-  // Fold trailing dims that are taken whole into one contiguous run.
-  let runDims = 1;
-  let run = inner;
-  while (runDims < rank && size[rank - runDims] === x.shape[rank - runDims] && begin[rank - runDims] === 0) {
-    runDims++;
-    run *= size[rank - runDims]!;
-  }
-  const outerRank = rank - runDims;
-  const idx = new Array<number>(outerRank).fill(0);
-  let o = 0;
-  const total = ov.length;
-  while (o < total) {
-    let off = 0;
-    for (let d = 0; d < outerRank; d++) off += (begin[d]! + idx[d]!) * strides[d]!;
-    off += begin[outerRank]! * (outerRank < rank - 1 ? strides[outerRank]! : 1);
-    ov.set(xv.subarray(off, off + run), o);
-    o += run;
-    for (let d = outerRank - 1; d >= 0; d--) {
-      if (++idx[d]! < size[d]!) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
@@ -201,7 +160,7 @@ function makeCompare(name: string, orig: Kernel): Kernel {
 }
 
 /**
- * Replaces tfjs-backend-wasm's Slice / Unpack / SplitV / BatchMatMul / comparisons with lopt's
+ * Replaces tfjs-backend-wasm's BatchMatMul and comparisons with lopt's
  * (installed once by install.ts). `backend` is the started wasm backend: its members are checked
  * by the version guard, and the C matMul lopt calls directly is checked on a known answer.
  */
@@ -213,50 +172,9 @@ export function installWasmKernels(backendObject: unknown): void {
     if (!k) throw new TfjsVersionError(`@lopt/transforms cannot use @tensorflow/tfjs-backend-wasm ${tfjsVersion()}: it has no ${name} kernel`);
     return k.kernelFunc as unknown as Kernel;
   };
-  const origSlice = orig('Slice');
-  const origUnpack = orig('Unpack');
-  const origSplit = orig('SplitV');
   const origMatMul = orig('BatchMatMul');
   const origTranspose = orig('Transpose');
 
-  const slice = (args: KernelArgs) => {
-    const x = args.inputs.x!;
-    if (x.dtype === 'string') return origSlice(args);
-    const { begin, size } = args.attrs as { begin: number[]; size: number[] };
-    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-    return sliceInto(asWasmBackend(args.backend), x, b!, s!);
-  };
-  const unpack = (args: KernelArgs) => {
-    const value = args.inputs.value!;
-    if (value.dtype === 'string') return origUnpack(args);
-    let axis = (args.attrs as { axis: number }).axis;
-    if (axis < 0) axis += value.shape.length;
-    const n = value.shape[axis]!;
-    const outShape = value.shape.filter((_, i) => i !== axis);
-    const begin = value.shape.map(() => 0);
-    const size = value.shape.slice();
-    size[axis] = 1;
-    return Array.from({ length: n }, (_, i) => {
-      begin[axis] = i;
-      const t = sliceInto(asWasmBackend(args.backend), value, begin, size);
-      return { dataId: t.dataId, dtype: t.dtype, shape: outShape };
-    });
-  };
-  const splitV = (args: KernelArgs) => {
-    const x = args.inputs.x!;
-    if (x.dtype === 'string') return origSplit(args);
-    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-    const $axis = tf.util.parseAxisParam(axis, x.shape)[0]!;
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, $axis);
-    const begin = x.shape.map(() => 0);
-    return sizes.map((sz) => {
-      const size = x.shape.slice();
-      size[$axis] = sz;
-      const t = sliceInto(asWasmBackend(args.backend), x, begin, size);
-      begin[$axis]! += sz;
-      return t;
-    });
-  };
   // The C++ BatchMatMul writes into an output id we choose: with views that is a slice of the batch.
   const cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
   const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
@@ -266,7 +184,7 @@ export function installWasmKernels(backendObject: unknown): void {
   };
   checkMatMulInto(backend, matMulInto);
   const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto);
-  const replacements: Array<[string, Kernel]> = [['Slice', slice], ['Unpack', unpack as unknown as Kernel], ['SplitV', splitV as unknown as Kernel], ['BatchMatMul', batchMatMul]];
+  const replacements: Array<[string, Kernel]> = [['BatchMatMul', batchMatMul]];
   for (const name of Object.keys(COMPARE)) replacements.push([name, makeCompare(name, orig(name))]);
   for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');
