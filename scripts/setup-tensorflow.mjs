@@ -112,9 +112,9 @@ if (args.has('--force') && !CHECK) {
   rmSync(HOME, { recursive: true, force: true });
 }
 
-// Someone installed tfjs-node into the root themselves (npm i @tensorflow/tfjs-node): use theirs.
-if (existsSync(ROOT_LINK) && !lstatSync(ROOT_LINK).isSymbolicLink()) {
-  say('tfjs-node', `node_modules/@tensorflow/tfjs-node is your own install; leaving it as it is`);
+// Someone installed tfjs-node into the root themselves (npm i / pnpm add @tensorflow/tfjs-node): use theirs.
+if (existsSync(ROOT_LINK) && !isLinkTo(ROOT_LINK, TFJS_NODE)) {
+  say('tfjs-node', `node_modules/@tensorflow/tfjs-node is your own install (${realpathSync(ROOT_LINK)}); leaving it as it is`);
   finish();
 }
 
@@ -143,7 +143,10 @@ if (libVersion && LIBS.every((l) => existsSync(join(LIBTF, 'lib', l)))) {
     });
     const found = r.ok ? readdirSync(download).find((f) => f.endsWith('.whl')) : undefined;
     if (!found) {
-      unavailable(`pip could not get ${WHEEL_SPEC}:\n${r.tail ?? 'no wheel downloaded'}`,
+      rmSync(download, { recursive: true, force: true });
+      // pip's own ERROR lines say it best; its index warnings (one per unreachable index) do not.
+      const errors = (r.tail ?? '').split('\n').filter((l) => l.startsWith('ERROR') || l.startsWith('(full log'));
+      unavailable(`pip could not get ${WHEEL_SPEC}:\n${errors.length > 1 ? errors.join('\n') : r.tail ?? 'no wheel downloaded'}`,
         'Point pip at an index that has it (PIP_INDEX_URL / --index-url, e.g. a local mirror), or set LOPT_TF_WHEEL to a downloaded wheel; with internet, `npm i @tensorflow/tfjs-node` also works.');
     }
     wheel = join(download, found);
@@ -171,7 +174,13 @@ if (installed?.version === TFJS_VERSION && existsSync(join(NODE_PREFIX, 'node_mo
   mkdirSync(NODE_PREFIX, { recursive: true });
   writeFileSync(join(NODE_PREFIX, 'package.json'), `${JSON.stringify({ name: 'lopt-native-tensorflow', private: true, description: 'Made by pnpm setup:tensorflow; not part of any package.', dependencies: { '@tensorflow/tfjs-node': TFJS_VERSION } }, null, 2)}\n`);
   const r = run('npm', 'npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: NODE_PREFIX, log: join(HOME, 'npm.log') });
-  if (!r.ok) fail(`npm install @tensorflow/tfjs-node@${TFJS_VERSION} failed:\n${r.tail}`, 'It needs the npm registry (or a mirror configured in npm).');
+  if (!r.ok) {
+    const why = `npm install @tensorflow/tfjs-node@${TFJS_VERSION} failed:\n${r.tail}`;
+    const hint = 'It needs the npm registry (or a mirror configured in npm).';
+    // No registry is "not available" (skipped with --if-available); any other npm failure is a failure.
+    if (/E(NOTFOUND|CONNREFUSED|CONNRESET|TIMEDOUT|AI_AGAIN|NETUNREACH)|network/i.test(r.tail)) unavailable(why, hint);
+    fail(why, hint);
+  }
   delete state.addon;
 }
 
