@@ -38,14 +38,14 @@ function perOp(): Timing {
     return y;
   }));
   x.dispose();
-  return { ...t, usPerOp: round((t.medianMs * 1000) / OPS_PER_CALL, 3) };
+  return { ...t, usPerOp: round((t.minMs * 1000) / OPS_PER_CALL, 3) };
 }
 
 function matMul(n: number): Timing {
   const [a, b] = [normal(PRNGKey(n), [n, n]), normal(PRNGKey(n + 1), [n, n])];
   const t = timed(`matMul ${n}×${n}×${n}`, () => tf.matMul(a, b));
   tree.dispose([a, b]);
-  return { ...t, gflops: round((2 * n ** 3) / (t.medianMs * 1e6), 3) };
+  return { ...t, gflops: round((2 * n ** 3) / (t.minMs * 1e6), 3) };
 }
 
 function mlp(name: string, sizes: number[], batch: number): Timing {
@@ -95,13 +95,13 @@ async function usable(wanted: string[]): Promise<{ ok: string[]; skipped: Record
 
 /**
  * One row per benchmark, one column per backend: median (min) ms, and how many times faster
- * tensorflow is than wasm (medians; below 1 it is slower). Min is the steadier figure on a loaded machine.
+ * tensorflow is than wasm (from the minimums, the steadier figure on a loaded machine; below 1 it is slower).
  */
 export function comparison(results: Record<string, Timing[]>): string {
   const backends = Object.keys(results);
   const both = results.tensorflow !== undefined && results.wasm !== undefined;
   const lines = [
-    `| benchmark | ${backends.map((b) => `${b}: median (min) ms`).join(' | ')} |${both ? ' tensorflow speed-up over wasm |' : ''}`,
+    `| benchmark | ${backends.map((b) => `${b}: median (min) ms`).join(' | ')} |${both ? ' tensorflow speed-up over wasm (min) |' : ''}`,
     `|---|${backends.map(() => '---|').join('')}${both ? '---|' : ''}`,
   ];
   results[backends[0]!]!.forEach((row, i) => {
@@ -111,7 +111,7 @@ export function comparison(results: Record<string, Timing[]>): string {
       const extra = r.usPerOp !== undefined ? `, ${String(r.usPerOp)} µs/op` : r.gflops !== undefined ? `, ${String(r.gflops)} GFLOP/s` : '';
       return `${r.medianMs} (${r.minMs})${extra}`;
     });
-    const ratio = both ? ` ${round(results.wasm![i]!.medianMs / results.tensorflow![i]!.medianMs, 2)}× |` : '';
+    const ratio = both ? ` ${round(results.wasm![i]!.minMs / results.tensorflow![i]!.minMs, 2)}× |` : '';
     lines.push(`| ${row.name} | ${cells.join(' | ')} |${ratio}`);
   });
   return lines.join('\n');
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     console.error(`# backends: timing ${b}...`);
     results[b] = await backendTimings(b);
   }
-  console.log(`\n## per-op overhead and matMul by backend (medians; ${new Date().toISOString()})\n`);
+  console.log(`\n## per-op overhead and matMul by backend (µs/op and GFLOP/s from the minimums; ${new Date().toISOString()})\n`);
   console.log(comparison(results));
   for (const [b, why] of Object.entries(skipped)) console.log(`\n(${b} skipped: ${why})`);
   const outDir = resolve(process.env.INIT_CWD ?? process.cwd(), 'out/bench');
