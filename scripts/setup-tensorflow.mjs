@@ -70,8 +70,8 @@ function which(cmd) {
   return undefined;
 }
 /** Runs a command, output to a log file; on failure prints the log's tail and exits. */
-function run(step, cmd, argv, { cwd = ROOT, log, env } = {}) {
-  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+function run(cmd, argv, { cwd = ROOT, log, env, cleanEnv = false } = {}) {
+  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', env: cleanEnv ? env : { ...process.env, ...env }, maxBuffer: 1 << 28 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (log) writeFileSync(log, `$ ${cmd} ${argv.join(' ')}\n${out}`);
   if (r.status !== 0) {
@@ -137,7 +137,7 @@ if (libVersion && LIBS.every((l) => existsSync(join(LIBTF, 'lib', l)))) {
     mkdirSync(download, { recursive: true });
     say('libtensorflow', `asking pip for ${WHEEL_SPEC} (about 270 MB)...`);
     // Few retries: offline, pip would otherwise back off for ~10 s on each index it cannot reach.
-    const r = run('pip', python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', download, WHEEL_SPEC], {
+    const r = run(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', download, WHEEL_SPEC], {
       log: join(HOME, 'pip.log'),
       env: { PIP_RETRIES: process.env.PIP_RETRIES ?? '1' },
     });
@@ -173,7 +173,10 @@ if (installed?.version === TFJS_VERSION && existsSync(join(NODE_PREFIX, 'node_mo
   rmSync(join(NODE_PREFIX, 'node_modules'), { recursive: true, force: true });
   mkdirSync(NODE_PREFIX, { recursive: true });
   writeFileSync(join(NODE_PREFIX, 'package.json'), `${JSON.stringify({ name: 'lopt-native-tensorflow', private: true, description: 'Made by pnpm setup:tensorflow; not part of any package.', dependencies: { '@tensorflow/tfjs-node': TFJS_VERSION } }, null, 2)}\n`);
-  const r = run('npm', 'npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: NODE_PREFIX, log: join(HOME, 'npm.log') });
+  // Run under pnpm, the environment says the project is the repository root (npm_config_local_prefix)
+  // and carries pnpm-only settings npm warns about: npm gets its own view of .lopt/tensorflow/node.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(local_prefix|verify_deps_before_run|auto_install_peers|npm_globalconfig|_jsr_registry)$/i.test(k)));
+  const r = run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: NODE_PREFIX, log: join(HOME, 'npm.log'), env, cleanEnv: true });
   if (!r.ok) {
     const why = `npm install @tensorflow/tfjs-node@${TFJS_VERSION} failed:\n${r.tail}`;
     const hint = 'It needs the npm registry (or a mirror configured in npm).';
@@ -228,7 +231,7 @@ if (existsSync(addon) && state.addon?.tensorflow === tfVersion && tfVersion) {
   for (const tool of ['make', 'c++']) if (!which(tool)) fail(`building the addon needs \`${tool}\` on PATH`, 'Debian/Ubuntu: apt-get install build-essential');
   say('addon', `building from source (node-gyp, N-API ${napi}, headers from ${nodedir})...`);
   const start = Date.now();
-  const r = run('node-gyp', process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--module_name=tfjs_binding', `--module_path=${dirname(addon)}`, `--napi_build_version=${napi}`, '--jobs=max'], { cwd: TFJS_NODE, log: join(HOME, 'node-gyp.log') });
+  const r = run(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--module_name=tfjs_binding', `--module_path=${dirname(addon)}`, `--napi_build_version=${napi}`, '--jobs=max'], { cwd: TFJS_NODE, log: join(HOME, 'node-gyp.log') });
   if (!r.ok || !existsSync(addon)) fail(`building the addon failed:\n${r.tail ?? ''}`);
   writeFileSync(STATE, `${JSON.stringify({ ...state, addon: { tensorflow: tfVersion, napi, node: process.version } }, null, 2)}\n`);
   say('addon', `built in ${((Date.now() - start) / 1000).toFixed(0)} s: ${relative(ROOT, addon)}`);
@@ -286,7 +289,7 @@ function nodeGyp() {
   const npm = which('npm');
   if (npm) candidates.push(join(realpathSync(npm), '..', '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   try {
-    candidates.push(join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+    candidates.push(join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   } catch {
     // no npm on PATH: the candidates above are all there is
   }
