@@ -2,7 +2,7 @@
  * @lopt/test-utils: the one module of helpers that every package's tests share (never published).
  * Backends, numeric comparisons, the leak checks, and where the original test data lives.
  */
-export { BACKENDS, useBackend, useRawCpu, type TestBackend } from './backend.js';
+export { BACKENDS, HAVE_TENSORFLOW, useBackend, useRawCpu, type TestBackend } from './backend.js';
 export { values, treeValues, expectClose, relErr } from './numbers.js';
 export { fresh, noLeak, useLeakCheck } from './memory.js';
 export { HAVE_ORIGINALS, ORIGINALS, itOriginals, readOriginal, originals } from './data.js';
