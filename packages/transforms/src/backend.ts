@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { silenceCpuAdvert } from './internals/index.js';
+import { currentBackendName, silenceCpuAdvert } from './internals/index.js';
 import { ensureInstalled } from './install.js';
 
 /** Backends lopt knows how to start. `tensorflow` is @tensorflow/tfjs-node(-gpu), installed by you. */
@@ -25,9 +25,10 @@ async function tryImport(spec: string): Promise<null | 'missing' | Error> {
     await import(/* @vite-ignore */ spec);
     return null;
   } catch (e) {
-    const err = e as Error & { code?: string };
-    const notFound = err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(err.message);
-    return notFound && err.message.includes(spec) ? 'missing' : err;
+    // (A loader may wrap the error it got, as vitest's mocks do: look at the cause too.)
+    const errors = [e, (e as Error).cause].filter((x): x is Error & { code?: string } => x instanceof Error);
+    const missing = errors.some((err) => (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(err.message)) && err.message.includes(spec));
+    return missing ? 'missing' : (e as Error);
   }
 }
 
@@ -40,10 +41,16 @@ function loadNative(): Promise<{ ok: boolean; failure?: string }> {
   if (!isNode) return Promise.resolve({ ok: false });
   nativeLoad ??= (async () => {
     let failure: string | undefined;
+    // Importing tfjs-node makes 'tensorflow' the current backend as a side effect: asking what
+    // is available must not switch the user's backend, so it is put back.
+    const current = currentBackendName();
     for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       const r = await tryImport(spec);
-      if (r === null) return { ok: true };
-      if (r !== 'missing') failure ??= `${spec} is installed but failed to load: ${r.message.split('\n')[0]}`;
+      if (r === null) {
+        if (current !== null && tf.getBackend() !== current) await tf.setBackend(current);
+        return { ok: true };
+      }
+      if (r !== 'missing') failure ??= `${spec} is installed but failed to load: ${((r.cause as Error | undefined)?.message ?? r.message).split('\n')[0]}`;
     }
     return failure === undefined ? { ok: false } : { ok: false, failure };
   })();

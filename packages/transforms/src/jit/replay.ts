@@ -95,7 +95,7 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   };
   try {
     x.steps.forEach((n, i) => {
-      if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend);
+      if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend, !FUSING_BACKENDS.has(graph.backend));
       else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, js, x.jsOnly, backend);
       else if (n.kind === 'sample') {
         const t = n.make(keyValues[n.key]!);
@@ -129,16 +129,40 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   }
 }
 
-function runKernel(n: KernelNode, kernel: KernelFunc, data: Array<object | undefined>, owned: Uint8Array, asTensor: Array<tf.Tensor | undefined>, backend: tf.KernelBackend): void {
+function runKernel(
+  n: KernelNode,
+  kernel: KernelFunc,
+  data: Array<object | undefined>,
+  owned: Uint8Array,
+  asTensor: Array<tf.Tensor | undefined>,
+  backend: tf.KernelBackend,
+  tensorInputs: boolean,
+): void {
+  // Some tfjs-node kernels call tfjs ops on their inputs, which need Tensor objects: there the
+  // inputs are passed as temporary tensors over the same data.
+  const temps: tf.Tensor[] = [];
+  const toInput = (r: Ref): tf.TensorInfo => {
+    const i = info(data[r.b]!, r);
+    if (!tensorInputs) return i;
+    (backend as DataBackend).incRef(i.dataId);
+    const t = (engine() as unknown as { makeTensorFromTensorInfo(i: tf.TensorInfo, b: tf.KernelBackend): tf.Tensor }).makeTensorFromTensorInfo(i, backend);
+    temps.push(t);
+    return t;
+  };
   let inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[];
-  if (Array.isArray(n.inputs)) inputs = (n.inputs as Ref[]).map((r) => info(data[r.b]!, r));
+  if (Array.isArray(n.inputs)) inputs = (n.inputs as Ref[]).map(toInput);
   else {
     const named: Record<string, tf.TensorInfo> = {};
     const ins = n.inputs as Record<string, Ref>;
-    for (const k in ins) named[k] = info(data[ins[k]!.b]!, ins[k]!);
+    for (const k in ins) named[k] = toInput(ins[k]!);
     inputs = named;
   }
-  const out = kernel({ inputs, attrs: n.attrs as Record<string, unknown>, backend });
+  let out: tf.TensorInfo | tf.TensorInfo[];
+  try {
+    out = kernel({ inputs, attrs: n.attrs as Record<string, unknown>, backend });
+  } finally {
+    for (const t of temps) t.dispose();
+  }
   const outs = Array.isArray(out) ? out : [out];
   for (let j = 0; j < n.outs.length; j++) {
     const b = n.outs[j]!.b;
