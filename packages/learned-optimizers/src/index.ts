@@ -3,3 +3,4 @@
  * standard learned optimizers, and learned initializations (MAML family).
  */
 export type { LearnedOptimizer } from './base.js';
+export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';
