@@ -3,4 +3,5 @@
  * standard learned optimizers, and learned initializations (MAML family).
  */
 export type { LearnedOptimizer } from './base.js';
+export { MLPLOpt, type MLPLOptOptions, type MLPLOptTheta, type MLPLOptState } from './mlp-lopt.js';
 export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';

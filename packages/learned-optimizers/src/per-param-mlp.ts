@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Optimizer } from '@lopt/optimizers';
 import { normal, split, type Key } from '@lopt/random';
-import { scope } from '@lopt/transforms';
 import type { LearnedOptimizer } from './base.js';
-import { checkDecays, checkGrad, checkNumber, checkParams, checkPositiveInt, checkTheta, stateLeaves, type ThetaLayout } from './common/checks.js';
+import { checkDecays, checkNumber, checkPositiveInt, checkTheta, stateLeaves, type ThetaLayout } from './common/checks.js';
 import { concatColumns, rollingMoment, splitLeaves } from './common/features.js';
-import { guardedStep, increment, zeroCount } from './common/finite.js';
+import { increment } from './common/finite.js';
+import { perParamOptimizer, type LOptState } from './common/optimizer.js';
 import { columnMLP } from './common/mlp.js';
 
 export interface PerParamMLPLOptOptions {
@@ -37,16 +37,11 @@ export interface PerParamMLPTheta {
   b1: tf.Tensor;
 }
 
-export interface PerParamMLPState<P = any> {
-  params: P;
+export interface PerParamMLPState<P = any> extends LOptState<P> {
   /** Rolling momenta, leaves [K, ...param shape] for the K momentum decays. */
   momentum: P;
   /** Rolling second moment (leaves shaped like the params) when `secondMomentDecay` is set. */
   secondMoment?: P;
-  /** Updates taken so far (int32). */
-  iteration: tf.Scalar;
-  /** Updates skipped because the gradient or the step was not finite (int32). */
-  nonFiniteSteps: tf.Scalar;
 }
 
 /**
@@ -117,60 +112,39 @@ export class PerParamMLPLOpt implements LearnedOptimizer<PerParamMLPTheta> {
     checkTheta(fname, this.thetaLayout, theta);
     const { momentumDecays, secondMomentDecay, epsilon, stepMult, expMult } = this.config;
     const K = momentumDecays.length;
-    const name = this.name;
-    return {
-      name,
-      init: (params) =>
-        scope(() => {
-          const p = checkParams(`${name}.init`, params);
-          const state: PerParamMLPState = {
-            params: p.def.unflatten(p.leaves.map((l) => tf.clone(l))),
-            momentum: p.def.unflatten(p.leaves.map((l) => tf.zeros([K, ...l.shape]))),
-            iteration: zeroCount(),
-            nonFiniteSteps: zeroCount(),
-          };
-          if (secondMomentDecay !== null) state.secondMoment = p.def.unflatten(p.leaves.map((l) => tf.zerosLike(l)));
-          return state;
-        }),
-      update: (state, grad) =>
-        scope(() => {
-          const p = checkParams(`${name}.update`, state.params);
-          const grads = checkGrad(`${name}.update`, p, grad);
-          return guardedStep(state, grads, (g) => {
-            // The notebook's decays are Python floats: 1 − d is computed in double.
-            const decays = tf.tensor1d([...momentumDecays]);
-            const oneMinus = tf.tensor1d(momentumDecays.map((d) => 1 - d));
-            const m = stateLeaves(`${name}.update`, 'state.momentum', state.momentum, p, [K]).map((mi, i) => rollingMoment(mi, g[i]!, decays, oneMinus));
-            const shapes = p.leaves.map((l) => l.shape);
-            const rows: tf.Tensor[] = [concatColumns(p.leaves, 1), concatColumns(m, K), concatColumns(g, 1)];
-            let v: tf.Tensor[] | undefined;
-            if (secondMomentDecay !== null) {
-              const d = secondMomentDecay;
-              v = stateLeaves(`${name}.update`, 'state.secondMoment', state.secondMoment, p, []).map((vi, i) => tf.add(tf.mul(vi, d), tf.mul(tf.square(g[i]!), 1 - d)));
-              const V = concatColumns(v, 1);
-              rows.push(V, tf.mul(rows[1]!, tf.rsqrt(tf.add(V, epsilon))));
-            }
-            const out = columnMLP(
-              [
-                { w: theta.w0, b: theta.b0 },
-                { w: theta.w1, b: theta.b1 },
-              ],
-              tf.concat(rows, 0),
-            );
-            const [a, b] = tf.split(out, 2, 0) as [tf.Tensor, tf.Tensor];
-            // The notebook's order of operations: scale * 0.01 * exp(mag * 0.01).
-            const step = tf.reshape(tf.mul(tf.mul(a, stepMult), tf.exp(tf.mul(b, expMult))), [-1]);
-            const steps = splitLeaves(step, shapes);
-            const next: Omit<PerParamMLPState, 'nonFiniteSteps'> = {
-              params: p.def.unflatten(p.leaves.map((x, i) => tf.sub(x, steps[i]!))),
-              momentum: p.def.unflatten(m),
-              iteration: increment(state.iteration),
-            };
-            if (v) next.secondMoment = p.def.unflatten(v);
-            return next;
-          });
-        }),
-      getParams: (state) => state.params,
-    };
+    return perParamOptimizer<PerParamMLPState>(this.name, {
+      init: (p) => ({
+        momentum: p.def.unflatten(p.leaves.map((l) => tf.zeros([K, ...l.shape]))),
+        ...(secondMomentDecay === null ? {} : { secondMoment: p.def.unflatten(p.leaves.map((l) => tf.zerosLike(l))) }),
+      }),
+      step: (state, p, g) => {
+        const fname = `${this.name}.update`;
+        // The notebook's decays are Python floats: 1 − d is computed in double.
+        const decays = tf.tensor1d([...momentumDecays]);
+        const oneMinus = tf.tensor1d(momentumDecays.map((d) => 1 - d));
+        const m = stateLeaves(fname, 'state.momentum', state.momentum, p, [K]).map((mi, i) => rollingMoment(mi, g[i]!, decays, oneMinus));
+        const rows: tf.Tensor[] = [concatColumns(p.leaves, 1), concatColumns(m, K), concatColumns(g, 1)];
+        let v: tf.Tensor[] | undefined;
+        if (secondMomentDecay !== null) {
+          const d = secondMomentDecay;
+          v = stateLeaves(fname, 'state.secondMoment', state.secondMoment, p, []).map((vi, i) => tf.add(tf.mul(vi, d), tf.mul(tf.square(g[i]!), 1 - d)));
+          const V = concatColumns(v, 1);
+          rows.push(V, tf.mul(rows[1]!, tf.rsqrt(tf.add(V, epsilon))));
+        }
+        const layers = [
+          { w: theta.w0, b: theta.b0 },
+          { w: theta.w1, b: theta.b1 },
+        ];
+        const [a, b] = tf.split(columnMLP(layers, tf.concat(rows, 0)), 2, 0) as [tf.Tensor, tf.Tensor];
+        // The notebook's order of operations: scale * 0.01 * exp(mag * 0.01).
+        const steps = splitLeaves(tf.reshape(tf.mul(tf.mul(a, stepMult), tf.exp(tf.mul(b, expMult))), [-1]), p.leaves.map((l) => l.shape));
+        return {
+          params: p.def.unflatten(p.leaves.map((x, i) => tf.sub(x, steps[i]!))),
+          momentum: p.def.unflatten(m),
+          ...(v ? { secondMoment: p.def.unflatten(v) } : {}),
+          iteration: increment(state.iteration),
+        };
+      },
+    });
   };
 }
