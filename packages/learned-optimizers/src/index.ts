@@ -2,6 +2,7 @@
  * @lopt/learned-optimizers: learned_optimization's LearnedOptimizer for TensorFlow.js, the
  * standard learned optimizers, and learned initializations (MAML family).
  */
+export { AdafacMLPLOpt, type AdafacMLPLOptOptions, type AdafacMLPLOptTheta, type AdafacMLPLOptState } from './adafac-mlp-lopt.js';
 export type { LearnedOptimizer } from './base.js';
 export { MLPLOpt, type MLPLOptOptions, type MLPLOptTheta, type MLPLOptState } from './mlp-lopt.js';
 export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';
