@@ -4,5 +4,18 @@
  */
 export { AdafacMLPLOpt, type AdafacMLPLOptOptions, type AdafacMLPLOptTheta, type AdafacMLPLOptState } from './adafac-mlp-lopt.js';
 export type { LearnedOptimizer } from './base.js';
+export {
+  LearnableAdam,
+  LearnableRMSProp,
+  LearnableSGD,
+  LearnableSGDM,
+  type HyperparamSpace,
+  type LearnableOptions,
+  type LearnableState,
+  type LearnableAdamOptions,
+  type LearnableRMSPropOptions,
+  type LearnableSGDOptions,
+  type LearnableSGDMOptions,
+} from './learnable.js';
 export { MLPLOpt, type MLPLOptOptions, type MLPLOptTheta, type MLPLOptState } from './mlp-lopt.js';
 export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';
