@@ -19,3 +19,5 @@ export {
 } from './learnable.js';
 export { MLPLOpt, type MLPLOptOptions, type MLPLOptTheta, type MLPLOptState } from './mlp-lopt.js';
 export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';
+export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor, type SafetensorsDtype } from './safetensors.js';
+export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';
