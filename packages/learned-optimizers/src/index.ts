@@ -20,4 +20,5 @@ export {
 export { MLPLOpt, type MLPLOptOptions, type MLPLOptTheta, type MLPLOptState } from './mlp-lopt.js';
 export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, type PerParamMLPState } from './per-param-mlp.js';
 export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor, type SafetensorsDtype } from './safetensors.js';
+export { smoketestLearnedOptimizer, type SmoketestLearnedOptimizerOptions, type LearnedOptimizerSmoketestReport } from './smoketest.js';
 export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';

@@ -7,8 +7,6 @@ import * as tree from '@lopt/tree';
 import { useBackend, useLeakCheck, useTempDir } from '@lopt/test-utils';
 import {
   AdafacMLPLOpt,
-  LearnableAdam,
-  LearnableRMSProp,
   LearnableSGD,
   LearnableSGDM,
   MLPLOpt,
@@ -17,24 +15,15 @@ import {
   deserializeTheta,
   encodeSafetensors,
   serializeTheta,
-  type LearnedOptimizer,
 } from '../src/index.js';
 import { loadTheta, saveTheta } from '../src/node.js';
 import mlpFx from './fixtures/mlp-lopt.json';
+import { BUILTINS } from './builtins.js';
 import { bitDiff, decode } from './helpers.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 
-const builtins: LearnedOptimizer[] = [
-  new LearnableSGD(),
-  new LearnableSGDM(),
-  new LearnableAdam(),
-  new LearnableRMSProp({ lrSpace: 'logit', learn: ['lr', 'decay'], initialLr: 0.1 }),
-  new PerParamMLPLOpt(),
-  new PerParamMLPLOpt({ momentumDecays: [0.5, 0.9, 0.99], secondMomentDecay: 0.999 }),
-  new MLPLOpt(),
-  new AdafacMLPLOpt(),
-];
+const builtins = BUILTINS.map((make) => make());
 
 describe('theta save / load (safetensors)', () => {
   beforeAll(() => useBackend('cpu'));
