@@ -57,6 +57,25 @@ for (const backend of BACKENDS) {
       tree.dispose([theta, params, target, g, want, d]);
     });
 
+    it('the variants (momenta at 3 timescales, Adam-style features) match their jax reference', () => {
+      const v = fx.variant;
+      const lv = new PerParamMLPLOpt({ momentumDecays: v.momentumDecays, secondMomentDecay: v.secondMomentDecay, hiddenSize: v.hiddenSize });
+      expect(lv.numFeatures).toBe(9);
+      const theta = lv.init(PRNGKey(8));
+      const want = decode(v.theta);
+      expect(bitDiff(theta, want)).toBeNull();
+      const params = decode(fx.params);
+      const [g1, g2] = fx.grads.map((g) => decode(g));
+      const s2 = scope(() => {
+        const opt = lv.optFn(theta);
+        return opt.update(opt.update(opt.init(params), g1), g2);
+      });
+      const w2 = decode(v.after2);
+      expect(maxRelErr(s2.params, w2.params, 0.1)).toBeLessThan(2e-6);
+      expect(maxRelErr(s2.secondMoment, w2.secondMoment, 1e-6)).toBeLessThan(1e-6);
+      tree.dispose([theta, want, params, g1, g2, s2, w2]);
+    });
+
     it('vmap over tasks equals the loop', () => {
       const theta = decode(fx.theta);
       const opt = lopt.optFn(theta);
