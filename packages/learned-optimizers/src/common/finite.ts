@@ -17,19 +17,19 @@ export interface GuardedState {
   nonFiniteSteps: tf.Scalar;
 }
 
-// The check is cut from the tape (stopGradient): it only selects, and `All` has no gradient.
-const allFinite = (ts: readonly tf.Tensor[]): tf.Tensor =>
-  stopGradient(ts).reduce<tf.Tensor>((ok, t) => tf.logicalAnd(ok, tf.all(tf.isFinite(t))), tf.scalar(true, 'bool'));
+// The checks are cut from the tape (stopGradient): they only select, and `All` has no gradient.
+const allTrue = (masks: readonly tf.Tensor[]): tf.Tensor =>
+  stopGradient(masks).reduce<tf.Tensor>((ok, m) => tf.logicalAnd(ok, tf.all(m)), tf.scalar(true, 'bool'));
 
 /**
  * Runs `step` on the sanitized gradient leaves and selects its result, or the old state when the
  * gradient or the new params are not finite. Call inside a scope.
  */
 export function guardedStep<S extends GuardedState>(state: S, grads: readonly tf.Tensor[], step: (safeGrads: tf.Tensor[]) => Omit<S, 'nonFiniteSteps'>): S {
-  const finiteGrad = allFinite(grads);
-  const safe = grads.map((g) => tf.where(tf.isFinite(g), g, tf.zerosLike(g)));
+  const masks = grads.map((g) => tf.isFinite(g));
+  const safe = grads.map((g, i) => tf.where(masks[i]!, g, tf.zerosLike(g)));
   const next = step(safe);
-  const ok = tf.logicalAnd(finiteGrad, allFinite(leaves<tf.Tensor>(next.params)));
+  const ok = tf.logicalAnd(allTrue(masks), allTrue(stopGradient(leaves<tf.Tensor>(next.params)).map((p) => tf.isFinite(p))));
   const { nonFiniteSteps, ...old } = state;
   const chosen = where(ok, next, old as Omit<S, 'nonFiniteSteps'>);
   return { ...chosen, nonFiniteSteps: tf.where(ok, nonFiniteSteps, tf.add(nonFiniteSteps, tf.scalar(1, 'int32'))) } as unknown as S;
