@@ -134,7 +134,7 @@ export interface LearnableSGDOptions extends LearnableOptions<'lr'> {
   readonly initialLr?: number;
 }
 
-/** SGD with a learnable learning rate (learned_optimization `LearnableSGD`): theta `{log_lr}` → `sgd(lr)`. */
+/** SGD with a learnable learning rate (`LearnableSGD` of learned_optimization/learned_optimizers/base.py): theta `{log_lr}` → `sgd(lr)`. */
 export class LearnableSGD extends LearnableHyperparams<'lr'> {
   readonly name = 'LearnableSGD';
   constructor(opts: LearnableSGDOptions = {}) {
@@ -152,7 +152,7 @@ export interface LearnableSGDMOptions extends LearnableOptions<'lr' | 'momentum'
   readonly initialMomentum?: number;
 }
 
-/** SGD with momentum (learned_optimization `LearnableSGDM`): theta `{log_lr, one_minus_momentum}` → `sgd(lr, {momentum})`. */
+/** SGD with momentum (`LearnableSGDM` of learned_optimization/learned_optimizers/base.py): theta `{log_lr, one_minus_momentum}` → `sgd(lr, {momentum})`. */
 export class LearnableSGDM extends LearnableHyperparams<'lr' | 'momentum'> {
   readonly name = 'LearnableSGDM';
   constructor(opts: LearnableSGDMOptions = {}) {
@@ -184,7 +184,8 @@ export interface LearnableAdamOptions extends LearnableOptions<'lr' | 'beta1' | 
 }
 
 /**
- * Adam with learnable hyperparameters (learned_optimization `LearnableAdam`): theta
+ * Adam with learnable hyperparameters (`LearnableAdam` of learned_optimization/learned_optimizers/base.py,
+ * whose optax_opts.Adam sets eps_root 1e-8): theta
  * `{log_lr, one_minus_beta1, one_minus_beta2, log_epsilon}` → `adam(lr, {b1, b2, eps, epsRoot})`.
  */
 export class LearnableAdam extends LearnableHyperparams<'lr' | 'beta1' | 'beta2' | 'epsilon'> {
@@ -221,7 +222,8 @@ export interface LearnableRMSPropOptions extends LearnableOptions<'lr' | 'decay'
 }
 
 /**
- * RMSProp with learnable hyperparameters, built like base.py's others: theta
+ * RMSProp with learnable hyperparameters, built the way learned_optimization/learned_optimizers/base.py
+ * builds the others (base.py has no LearnableRMSProp): theta
  * `{log_lr, one_minus_decay, log_epsilon}` → optax's `rmsprop(lr, {decay, eps})`.
  * `new LearnableRMSProp({ initialLr: 0.1, lrSpace: 'logit', learn: ['lr'] })` is optax's
  * meta-learning notebook: theta `{logit_lr}`, learning rate sigmoid(θ).
