@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, applyUpdates, l2Loss } from '@lopt/optimizers';
 import { PRNGKey } from '@lopt/random';
-import { linearRegressionSamples, SEED000_KEYS, linearRegressionTask } from '@lopt/tasks';
+import { linearRegressionSamples, OPTAX_META_LEARNING_KEYS, linearRegressionTask } from '@lopt/tasks';
 import * as tree from '@lopt/tree';
 import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import { BACKENDS, fresh, useBackend, useLeakCheck } from '@lopt/test-utils';
@@ -27,11 +27,11 @@ const cases: Array<[keyof typeof fx.optimizers, (o: object) => LearnedOptimizer,
 function metaLr(steps: number) {
   const lopt = new LearnableRMSProp({ initialLr: 0.1, lrSpace: 'logit', learn: ['lr'] });
   const N = 7;
-  const stream = linearRegressionSamples(SEED000_KEYS.data());
+  const stream = linearRegressionSamples(OPTAX_META_LEARNING_KEYS.data());
   for (let i = 0; i < 5; i++) stream.next(); // the notebook prints five samples first
   const loss = (th: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, th), y) as tf.Scalar;
   let theta = lopt.init(PRNGKey(0));
-  const theta0 = linearRegressionTask().init(SEED000_KEYS.theta()); // jax.random.normal(PRNGKey(42))
+  const theta0 = linearRegressionTask().init(OPTAX_META_LEARNING_KEYS.theta()); // jax.random.normal(PRNGKey(42))
   let state = lopt.optFn(theta).init(theta0);
   theta0.dispose();
   const metaOpt = adam(0.03);

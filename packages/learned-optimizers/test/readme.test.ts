@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,14 +9,29 @@ import { quadraticFamily, sinusoidFamily, type MLPParams } from '@lopt/tasks';
 import { grad, initBackend, scope, valueAndGrad } from '@lopt/transforms';
 import { dispose } from '@lopt/tree';
 import { useBackend } from '@lopt/test-utils';
-import { AdafacMLPLOpt, MLPLOpt, PerParamMLPLOpt, deserializeTheta, serializeTheta, smoketestLearnedOptimizer, type PerParamMLPTheta } from '@lopt/learned-optimizers';
+import { AdafacMLPLOpt, MLPLOpt, PerParamMLPLOpt, decodeSafetensors, deserializeTheta, serializeTheta, smoketestLearnedOptimizer, type PerParamMLPTheta } from '@lopt/learned-optimizers';
 import { loadTheta, saveTheta } from '@lopt/learned-optimizers/node';
 import { bitDiff } from './helpers.js';
 
-// The README's TypeScript examples, verbatim apart from the imports (hoisted here) and the
-// checks added at the end of each; keep them in sync with README.md.
+// The README's TypeScript examples, verbatim apart from the imports (hoisted here), `console`
+// (recorded) and the checks added at the end of each; the first test checks that every line of
+// every README block is here. (packages/test-utils' readmes test runs the blocks themselves and
+// compares what they print with the README's output blocks.)
 describe('README examples', () => {
   beforeAll(() => useBackend('cpu'));
+
+  it('are the blocks of README.md', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map((l) => l.trim()));
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(4);
+    for (const block of blocks) {
+      for (const line of block.split('\n').map((l) => l.trim())) {
+        if (line === '' || line.startsWith('import ')) continue;
+        expect(here.has(line), `README line missing from readme.test.ts: ${line}`).toBe(true);
+      }
+    }
+  });
 
   it('a learned optimizer beside Adam on a task', async () => {
     const before = tf.memory().numTensors;
@@ -104,6 +120,8 @@ describe('README examples', () => {
 
   it('theta files', async () => {
     const before = tf.memory().numTensors;
+    const logged: string[] = [];
+    const console = { log: (...xs: unknown[]) => logged.push(xs.join(' ')) };
 
     await initBackend('cpu');
     const lopt = new AdafacMLPLOpt();
@@ -115,6 +133,9 @@ describe('README examples', () => {
     const path = join(tmpdir(), 'adafac-mlp-lopt.safetensors');
     await saveTheta(path, lopt, theta);
     const loaded = await loadTheta(path, lopt);
+    const { tensors, metadata } = decodeSafetensors(bytes); // the raw file: tensor names, metadata
+    console.log(metadata.name, [...tensors.keys()].join(' '));
+    expect(logged[0]).toBe('AdafacMLPLOpt adafactor_decays momentum_decays nn.~.b0 nn.~.b1 nn.~.b2 nn.~.w0 nn.~.w1 nn.~.w2 rms_decays');
     expect(bitDiff(same, theta)).toBeNull();
     expect(bitDiff(loaded, theta)).toBeNull();
     dispose([theta, same, loaded]);
@@ -128,8 +149,9 @@ describe('README examples', () => {
 
     await initBackend('cpu');
     const report = smoketestLearnedOptimizer(new MLPLOpt());
-    console.log(report.checks); // ['init deterministic per key, float32, finite', ...]
+    for (const check of report.checks) console.log(check);
 
-    expect((logged[0] as string[])[0]).toBe('init deterministic per key, float32, finite');
+    expect(logged[0]).toBe('init deterministic per key, float32, finite');
+    expect(logged).toHaveLength(5);
   });
 });
