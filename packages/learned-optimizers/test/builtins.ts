@@ -1,0 +1,26 @@
+import {
+  AdafacMLPLOpt,
+  LearnableAdam,
+  LearnableRMSProp,
+  LearnableSGD,
+  LearnableSGDM,
+  MLPLOpt,
+  PerParamMLPLOpt,
+  type LearnedOptimizer,
+} from '../src/index.js';
+
+/**
+ * Every built-in learned optimizer (with a few configurations): the smoketest, the theta file
+ * round trip and the bad-input tests run on each. Add yours here.
+ */
+export const BUILTINS: Array<() => LearnedOptimizer> = [
+  () => new LearnableSGD(),
+  () => new LearnableSGDM(),
+  () => new LearnableAdam(),
+  () => new LearnableRMSProp(),
+  () => new LearnableRMSProp({ initialLr: 0.1, lrSpace: 'logit', learn: ['lr'] }),
+  () => new PerParamMLPLOpt(),
+  () => new PerParamMLPLOpt({ momentumDecays: [0.5, 0.9, 0.99], secondMomentDecay: 0.999 }),
+  () => new MLPLOpt(),
+  () => new AdafacMLPLOpt(),
+];

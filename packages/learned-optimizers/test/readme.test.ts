@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adam, applyUpdates, optaxOptimizer, type Optimizer } from '@lopt/optimizers';
+import { PRNGKey } from '@lopt/random';
+import { quadraticFamily, sinusoidFamily, type MLPParams } from '@lopt/tasks';
+import { grad, initBackend, scope, valueAndGrad } from '@lopt/transforms';
+import { dispose } from '@lopt/tree';
+import { useBackend } from '@lopt/test-utils';
+import { AdafacMLPLOpt, MLPLOpt, PerParamMLPLOpt, decodeSafetensors, deserializeTheta, serializeTheta, smoketestLearnedOptimizer, type PerParamMLPTheta } from '@lopt/learned-optimizers';
+import { loadTheta, saveTheta } from '@lopt/learned-optimizers/node';
+import { bitDiff } from './helpers.js';
+
+// The README's TypeScript examples, verbatim apart from the imports (hoisted here), `console`
+// (recorded) and the checks added at the end of each; the first test checks that every line of
+// every README block is here. (packages/test-utils' readmes test runs the blocks themselves and
+// compares what they print with the README's output blocks.)
+describe('README examples', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('are the blocks of README.md', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map((l) => l.trim()));
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks.length).toBe(4);
+    for (const block of blocks) {
+      for (const line of block.split('\n').map((l) => l.trim())) {
+        if (line === '' || line.startsWith('import ')) continue;
+        expect(here.has(line), `README line missing from readme.test.ts: ${line}`).toBe(true);
+      }
+    }
+  });
+
+  it('a learned optimizer beside Adam on a task', async () => {
+    const before = tf.memory().numTensors;
+    const logged: Array<[string, number]> = [];
+    const console = { log: (a: string, b: number) => logged.push([a, b]) };
+
+    await initBackend('cpu'); // or 'wasm' (the Node default), 'webgl' in browsers
+
+    // One sinusoid regression task from @lopt/tasks (an MLP 1-40-40-1) and one batch of it.
+    const family = sinusoidFamily();
+    const cfg = family.sample(PRNGKey(0));
+    const task = family.taskFn(cfg);
+    const batch = task.datasets!.train.sample(PRNGKey(1));
+    const loss = (params: MLPParams) => task.loss(params, PRNGKey(2), batch);
+
+    /** Trains the task with any Optimizer; returns the final loss. */
+    function train(opt: Optimizer, steps = 20): number {
+      const params = task.init(PRNGKey(3));
+      let state = opt.init(params, { numSteps: steps });
+      dispose(params); // init keeps its own copy
+      for (let i = 0; i < steps; i++) {
+        const next = scope(() => {
+          const [value, grads] = valueAndGrad(loss)(opt.getParams(state));
+          return opt.update(state, grads, { loss: value });
+        });
+        dispose(state);
+        state = next;
+      }
+      const final = tf.tidy(() => loss(opt.getParams(state)).dataSync()[0]!);
+      dispose(state);
+      return final;
+    }
+
+    const lopt = new MLPLOpt(); // learned_optimization's MLPLOpt; theta is randomly initialized here
+    const theta = lopt.init(PRNGKey(4));
+    console.log('Adam(1e-2)', train(optaxOptimizer(adam(1e-2))));
+    console.log('MLPLOpt (untrained)', train(lopt.optFn(theta)));
+    dispose([theta, cfg, batch]);
+
+    expect(logged.map((l) => l[0])).toEqual(['Adam(1e-2)', 'MLPLOpt (untrained)']);
+    expect(logged.every((l) => Number.isFinite(l[1]))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('meta-train it by backprop through the inner updates', async () => {
+    const before = tf.memory().numTensors;
+    const values: number[] = [];
+    const console = { log: (s: string) => values.push(Number(s.split('meta-loss ')[1])) };
+
+    await initBackend('cpu');
+
+    const family = quadraticFamily({ dim: 10 }); // ‖Wθ − y‖², as in "Learning to learn by gradient descent by gradient descent"
+    const cfg = family.sample(PRNGKey(0));
+    const task = family.taskFn(cfg);
+    const params0 = task.init(PRNGKey(1));
+    const loss = (p: tf.Tensor) => tf.div(task.loss(p, PRNGKey(0), null), 100) as tf.Scalar;
+
+    const lopt = new PerParamMLPLOpt({ hiddenSize: 16 });
+    const metaLoss = (theta: PerParamMLPTheta) => {
+      const opt = lopt.optFn(theta);
+      let state = opt.init(params0);
+      for (let i = 0; i < 10; i++) state = opt.update(state, grad(loss)(opt.getParams(state)));
+      return loss(opt.getParams(state));
+    };
+
+    let theta = lopt.init(PRNGKey(2));
+    const metaOpt = adam(3e-3);
+    let metaState = metaOpt.init(theta);
+    for (let step = 0; step < 20; step++) {
+      const next = scope(() => {
+        const [value, g] = valueAndGrad(metaLoss)(theta);
+        const [updates, ms] = metaOpt.update(g, metaState);
+        return { theta: applyUpdates(theta, updates), metaState: ms, value };
+      });
+      if (step % 5 === 0) console.log(`meta-step ${step}: meta-loss ${next.value.dataSync()[0]}`);
+      dispose([theta, metaState, next.value]);
+      ({ theta, metaState } = next);
+    }
+    dispose([theta, metaState, params0, cfg]);
+
+    expect(values).toHaveLength(4);
+    expect(values.every(Number.isFinite)).toBe(true);
+    expect(values.at(-1)!).toBeLessThan(values[0]!); // meta-training lowers the meta-loss
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('theta files', async () => {
+    const before = tf.memory().numTensors;
+    const logged: string[] = [];
+    const console = { log: (...xs: unknown[]) => logged.push(xs.join(' ')) };
+
+    await initBackend('cpu');
+    const lopt = new AdafacMLPLOpt();
+    const theta = lopt.init(PRNGKey(0));
+
+    const bytes = serializeTheta(lopt, theta); // a Uint8Array: fetch it, store it in IndexedDB, ...
+    const same = deserializeTheta(lopt, bytes);
+
+    const path = join(tmpdir(), 'adafac-mlp-lopt.safetensors');
+    await saveTheta(path, lopt, theta);
+    const loaded = await loadTheta(path, lopt);
+    const { tensors, metadata } = decodeSafetensors(bytes); // the raw file: tensor names, metadata
+    console.log(metadata.name, [...tensors.keys()].join(' '));
+    expect(logged[0]).toBe('AdafacMLPLOpt adafactor_decays momentum_decays nn.~.b0 nn.~.b1 nn.~.b2 nn.~.w0 nn.~.w1 nn.~.w2 rms_decays');
+    expect(bitDiff(same, theta)).toBeNull();
+    expect(bitDiff(loaded, theta)).toBeNull();
+    dispose([theta, same, loaded]);
+
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('check your own learned optimizer', async () => {
+    const logged: unknown[] = [];
+    const console = { log: (x: unknown) => logged.push(x) };
+
+    await initBackend('cpu');
+    const report = smoketestLearnedOptimizer(new MLPLOpt());
+    for (const check of report.checks) console.log(check);
+
+    expect(logged[0]).toBe('init deterministic per key, float32, finite');
+    expect(logged).toHaveLength(5);
+  });
+});
