@@ -92,7 +92,7 @@ export function registerCorrectnessGradients(): void {
   for (const k of ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual', 'GreaterEqual', 'LogicalAnd', 'LogicalOr', 'LogicalXor']) {
     registerZeroGrad(k, ['a', 'b']);
   }
-  for (const k of ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'Sign', 'Floor', 'Ceil', 'Round', 'ZerosLike', 'OnesLike']) {
+  for (const k of ['LogicalNot', 'IsNan', 'IsInf', 'IsFinite', 'Sign', 'Floor', 'Ceil', 'Round', 'ZerosLike', 'OnesLike', 'All', 'Any']) {
     registerZeroGrad(k, ['x']);
   }
   // EluGrad(dy, y) = dy * (y >= 0 ? 1 : y + 1): the backward of elu, made differentiable.

@@ -175,3 +175,17 @@ describe.each(BACKENDS)('grad (%s)', (backend) => {
     x.dispose();
   });
 });
+
+describe('gradients through boolean reductions', () => {
+  it('all/any (e.g. a finiteness check) pass no gradient and do not throw under grad', async () => {
+    await useBackend('cpu');
+    const x = tf.tensor1d([1, -2, 3]);
+    // applyIfFinite-style: use x only if every element is finite.
+    const f = (v: tf.Tensor) => tf.sum(tf.where(tf.all(tf.isFinite(v)), tf.square(v), tf.zerosLike(v)));
+    const g = grad(f)(x);
+    expect(values(g)).toEqual([2, -4, 6]);
+    const h = grad((v: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.any(tf.greater(v, 2)), 'float32'), v)))(x);
+    expect(values(h)).toEqual([1, 1, 1]);
+    tf.dispose([x, g, h]);
+  });
+});
