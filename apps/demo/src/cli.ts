@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { EXAMPLES } from './examples/index.js';
 import { runExample } from './run.js';
 
-const USAGE = `Usage: pnpm demo <name> [--steps N] [--seed S] [--out DIR] [--backend B] [--json] [--json-out FILE]
+const USAGE = `Usage: pnpm demo <name> [--steps N] [--seed S] [--out DIR] [--backend B] [--no-jit] [--json] [--json-out FILE]
 
   --steps N        outer steps (each example has its own default)
   --seed S         PRNG seed (default: the one the example's source uses)
   --out DIR        where plots and summary.json go (default ./out/<name>)
   --backend B      wasm, cpu, or tensorflow if @tensorflow/tfjs-node is installed (also LOPT_BACKEND);
                    default: the example's choice (cpu for all-scalar examples), else wasm
+  --no-jit         run every step eagerly instead of under jit (trace once, replay fused kernels)
   --json           print the summary as JSON on stdout instead of a report (no progress bar);
                    run it as \`pnpm -s demo <name> --json\`: without -s, pnpm prints its own banner
                    on stdout first and the output is no longer valid JSON
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         out: { type: 'string' },
         backend: { type: 'string' },
+        'no-jit': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'json-out': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -72,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     seed: int(v.seed, 'seed', 0),
     outDir,
     backend: v.backend,
+    jit: !v['no-jit'],
     quiet: v.json,
   } as Parameters<typeof runExample>[0]);
   const json = `${JSON.stringify(summary, null, 2)}\n`;

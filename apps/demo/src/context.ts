@@ -7,6 +7,8 @@ export interface ExampleContext {
   readonly seed: number;
   readonly outDir: string;
   readonly backend: string;
+  /** Whether the example runs its steps under @lopt/transforms \`jit\` (\`--no-jit\` turns it off). */
+  readonly jit: boolean;
   /** Files written so far (relative to outDir). */
   readonly files: string[];
   /** A progress bar on stderr for `total` steps (silent with --json or when not a TTY... still updates). */
@@ -14,7 +16,7 @@ export interface ExampleContext {
   plot(file: string, fig: Figure): Promise<void>;
 }
 
-export function makeContext(o: { steps: number; seed: number; outDir: string; backend: string; quiet: boolean }): ExampleContext {
+export function makeContext(o: { steps: number; seed: number; outDir: string; backend: string; jit: boolean; quiet: boolean }): ExampleContext {
   const files: string[] = [];
   return {
     ...o,

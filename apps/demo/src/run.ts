@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Output directory (absolute, or relative to the current directory). */
   readonly outDir?: string;
   readonly backend?: string;
+  /** Run the steps under jit (default true; LOPT_JIT=0 also turns jit off everywhere). */
+  readonly jit?: boolean;
   /** No progress bar. */
   readonly quiet?: boolean;
 }
@@ -24,13 +26,14 @@ export async function runExample(o: RunOptions): Promise<Record<string, unknown>
   const outDir = resolve(o.outDir ?? `out/${example.name}`);
   const backend = await initBackend(o.backend ?? (process.env.LOPT_BACKEND ? undefined : example.preferredBackend));
   await mkdir(outDir, { recursive: true });
-  const ctx = makeContext({ steps, seed, outDir, backend, quiet: o.quiet ?? false });
+  const ctx = makeContext({ steps, seed, outDir, backend, jit: o.jit ?? true, quiet: o.quiet ?? false });
   const t0 = performance.now();
   const summary = await example.run(ctx);
   const full = {
     example: example.name,
     source: example.source,
     backend,
+    jit: ctx.jit,
     steps,
     seed,
     wallSeconds: Number(((performance.now() - t0) / 1000).toFixed(3)),

@@ -50,6 +50,17 @@ describe('demo meta-lr (seed 000)', () => {
     expect((s.msPerOuterStep as { median: number }).median).toBeGreaterThan(0);
   });
 
+  it('under jit (the default) and with --no-jit: the same trajectory to float32 rounding, no leaks either way', async () => {
+    const before = tf.memory().numTensors;
+    const jitted = await runExample({ name: 'meta-lr', steps: 30, outDir: dir, quiet: true });
+    const eager = await runExample({ name: 'meta-lr', steps: 30, outDir: dir, quiet: true, jit: false });
+    expect(tf.memory().numTensors).toBe(before);
+    expect([jitted.jit, eager.jit]).toEqual([true, false]);
+    expect(jitted.finalLearningRate as number).toBeCloseTo(eager.finalLearningRate as number, 6);
+    expect(jitted.finalTheta as number).toBeCloseTo(eager.finalTheta as number, 4);
+    expect(jitted.finalOuterLoss as number).toBeCloseTo(eager.finalOuterLoss as number, 3);
+  });
+
   it.runIf(SLOW)('2000 outer steps: the learning rate decays and theta approaches 10, as jax gives', async () => {
     const s = await runExample({ name: 'meta-lr', outDir: dir, quiet: true });
     expect(s.finalLearningRate as number).toBeCloseTo(jax.final_lr, 4);

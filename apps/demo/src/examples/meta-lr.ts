@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { adam, applyUpdates, injectHyperparams, l2Loss, rmsprop } from '@lopt/optimizers';
 import { PRNGKey } from '@lopt/random';
 import { linearRegressionSamples, linearRegressionTask } from '@lopt/tasks';
-import { grad, scope, valueAndGrad } from '@lopt/transforms';
+import { grad, jit, scope, valueAndGrad } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import type { Example } from '../context.js';
 
@@ -58,6 +58,18 @@ export const metaLr: Example = {
       return [loss(t, xs[N - 1]!, ys[N - 1]!), { theta: t, state: s }] as const;
     };
     const outerStep = valueAndGrad(outerLoss, { hasAux: true });
+    type MetaState = typeof metaState;
+    // One whole outer step (6 inner steps, meta-gradient, Adam on eta) as a function of tensors, so
+    // that jit can trace it once and replay its ~250 scalar kernels as a few fused ones.
+    const fullStep = (e: tf.Tensor, ms: MetaState, th: tf.Tensor, st: State, xy: tf.Tensor) => {
+      const [xs, ys] = tf.unstack(xy).map((r) => tf.unstack(r)) as [tf.Tensor[], tf.Tensor[]];
+      const [[outer, aux], gEta] = outerStep(e, th, st, xs, ys);
+      const [metaUpdates, newMetaState] = metaOpt.update(gEta, ms);
+      const newEta = applyUpdates(e, metaUpdates);
+      return { eta: newEta, metaState: newMetaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(newEta) };
+    };
+    const jitted = ctx.jit ? jit(fullStep) : undefined;
+    const step1 = jitted ?? fullStep;
 
     const learningRates = new Float64Array(ctx.steps);
     const thetas = new Float64Array(ctx.steps);
@@ -68,11 +80,13 @@ export const metaLr: Example = {
       const t0 = performance.now();
       const next = scope(() => {
         const off = 2 * N * step;
-        const xs = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i]!));
-        const ys = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i + 1]!));
-        const [[outer, aux], gEta] = outerStep(eta, theta, state, xs, ys);
-        const [metaUpdates, newMetaState] = metaOpt.update(gEta, metaState);
-        return { eta: applyUpdates(eta, metaUpdates), metaState: newMetaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(applyUpdates(eta, metaUpdates)) };
+        // Row 0 the xs, row 1 the ys of this step's N samples.
+        const xy = new Float32Array(2 * N);
+        for (let i = 0; i < N; i++) {
+          xy[i] = samples[off + 2 * i]!;
+          xy[N + i] = samples[off + 2 * i + 1]!;
+        }
+        return step1(eta, metaState, theta, state, tf.tensor2d(xy, [2, N]));
       });
       times.push(performance.now() - t0);
       tree.dispose([eta, metaState, theta, state]);
@@ -85,6 +99,7 @@ export const metaLr: Example = {
       else bar.tick();
     }
     bar.stop();
+    jitted?.clearCache(); // the trace's constants
     tree.dispose([eta, metaState, theta, state]);
 
     const x = Array.from({ length: ctx.steps }, (_, i) => i);
