@@ -22,3 +22,5 @@ export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, ty
 export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor, type SafetensorsDtype } from './safetensors.js';
 export { smoketestLearnedOptimizer, type SmoketestLearnedOptimizerOptions, type LearnedOptimizerSmoketestReport } from './smoketest.js';
 export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';
+export { LSTMLOpt, type LSTMLOptOptions, type LSTMLOptTheta, type LSTMLOptState } from './lstm.js';
+export { lstmCell, logSignPreprocess, type LSTMLayer, type LSTMCarry } from './lstm-cell.js';

@@ -4,6 +4,7 @@ import {
   LearnableRMSProp,
   LearnableSGD,
   LearnableSGDM,
+  LSTMLOpt,
   MLPLOpt,
   PerParamMLPLOpt,
   type LearnedOptimizer,
@@ -23,4 +24,6 @@ export const BUILTINS: Array<() => LearnedOptimizer> = [
   () => new PerParamMLPLOpt({ momentumDecays: [0.5, 0.9, 0.99], secondMomentDecay: 0.999 }),
   () => new MLPLOpt(),
   () => new AdafacMLPLOpt(),
+  () => new LSTMLOpt(),
+  () => new LSTMLOpt({ hiddenSizes: [6, 4], preprocess: 'logSign', outputScale: 0.1 }),
 ];
