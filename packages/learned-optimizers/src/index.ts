@@ -22,3 +22,4 @@ export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, ty
 export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor, type SafetensorsDtype } from './safetensors.js';
 export { smoketestLearnedOptimizer, type SmoketestLearnedOptimizerOptions, type LearnedOptimizerSmoketestReport } from './smoketest.js';
 export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';
+export { maml, metaSGD, type AdaptOptions, type MAMLAlgorithm, type MAMLOptions, type MAMLTask, type MetaSGDTheta } from './maml/index.js';
