@@ -56,7 +56,7 @@ export function paramsLayout(fname: string, source: Source<unknown, unknown, unk
   if (ls.length === 0) throw new Error(`${fname}: the params of ${source.name} have no leaves; MAML needs float32 tensors to adapt`);
   return ls.map((l, i) => {
     const where = formatPath(paths[i]!, 'params');
-    if (!isTensor(l)) throw new Error(`${fname}: ${where} of ${source.name} is a ${describe(l)}; MAML adapts float32 tensors only`);
+    if (!isTensor(l)) throw new Error(`${fname}: ${where} of ${source.name} is ${describe(l)}; MAML adapts float32 tensors only`);
     if (l.dtype !== 'float32') {
       throw new Error(`${fname}: ${where} of ${source.name} is ${describe(l)}; MAML takes SGD steps on float32 tensors only (keep integer or bool values out of the params, or cast them)`);
     }
