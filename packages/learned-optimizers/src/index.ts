@@ -24,3 +24,4 @@ export { smoketestLearnedOptimizer, type SmoketestLearnedOptimizerOptions, type 
 export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';
 export { LSTMLOpt, type LSTMLOptOptions, type LSTMLOptTheta, type LSTMLOptState } from './lstm.js';
 export { lstmCell, logSignPreprocess, type LSTMLayer, type LSTMCarry } from './lstm-cell.js';
+export { maml, metaSGD, type AdaptOptions, type MAMLAlgorithm, type MAMLOptions, type MAMLTask, type MetaSGDTheta } from './maml/index.js';
