@@ -59,7 +59,13 @@ describe('estimators on a quadratic with a learnable learning rate (closed-form 
     expect(g0(t1.grad)).toBeCloseTo(g0(fg.grad), 6);
     expect(t1.metaLoss.dataSync()[0]).toBeCloseTo(fg.metaLoss.dataSync()[0]!, 6);
     expect(Array.from(t1.state.innerStep.dataSync())).toEqual([5, 5, 5, 5]);
-    tree.dispose([theta, fg, last, ws, t1]);
+    // Chunks of tasks give the same mean gradient and the same next state.
+    const chunked = new TruncatedGrad({ truncatedStep: step, maxTasksPerBatch: 3 }).computeGradientEstimate(theta, PRNGKey(7), ws);
+    expect(g0(chunked.grad)).toBeCloseTo(g0(t1.grad), 6);
+    expect(chunked.metaLoss.dataSync()[0]).toBeCloseTo(t1.metaLoss.dataSync()[0]!, 6);
+    expect(Array.from((chunked.state.optState.params as tf.Tensor).dataSync())).toEqual(Array.from((t1.state.optState.params as tf.Tensor).dataSync()));
+    expect(() => new TruncatedGrad({ truncatedStep: step, maxTasksPerBatch: 0 })).toThrow(/maxTasksPerBatch must be a positive integer, got 0/);
+    tree.dispose([theta, fg, last, ws, t1, chunked]);
   });
 
   it('FullES (antithetic, one batch of 2P tasks) agrees with the closed form within the error its variance predicts', () => {
