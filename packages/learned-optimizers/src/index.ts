@@ -22,3 +22,28 @@ export { PerParamMLPLOpt, type PerParamMLPLOptOptions, type PerParamMLPTheta, ty
 export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor, type SafetensorsDtype } from './safetensors.js';
 export { smoketestLearnedOptimizer, type SmoketestLearnedOptimizerOptions, type LearnedOptimizerSmoketestReport } from './smoketest.js';
 export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type DeserializeThetaOptions, type SerializeThetaOptions } from './theta-io.js';
+export {
+  Celo,
+  CeloAdam,
+  pretrained,
+  celoCheckpoint,
+  celoAdamCheckpoint,
+  decodeFlaxMsgpack,
+  encodeFlaxMsgpack,
+  isFlaxArray,
+  thetaFromFlaxMsgpack,
+  type CeloOptions,
+  type CeloState,
+  type CeloTheta,
+  type CeloAdamOptions,
+  type CeloAdamState,
+  type CeloAdamTheta,
+  type CeloBaseState,
+  type CeloSchedulerTheta,
+  type LossBuffer,
+  type Linear,
+  type FlaxArray,
+  type FlaxTree,
+  type PretrainedOptions,
+  type PretrainedOptimizer,
+} from './celo/index.js';
