@@ -25,3 +25,28 @@ export { deserializeTheta, serializeTheta, thetaTensorName, THETA_METADATA, type
 export { LSTMLOpt, type LSTMLOptOptions, type LSTMLOptTheta, type LSTMLOptState } from './lstm.js';
 export { lstmCell, logSignPreprocess, type LSTMLayer, type LSTMCarry } from './lstm-cell.js';
 export { maml, metaSGD, type AdaptOptions, type MAMLAlgorithm, type MAMLOptions, type MAMLTask, type MetaSGDTheta } from './maml/index.js';
+export {
+  Celo,
+  CeloAdam,
+  pretrained,
+  celoCheckpoint,
+  celoAdamCheckpoint,
+  decodeFlaxMsgpack,
+  encodeFlaxMsgpack,
+  isFlaxArray,
+  thetaFromFlaxMsgpack,
+  type CeloOptions,
+  type CeloState,
+  type CeloTheta,
+  type CeloAdamOptions,
+  type CeloAdamState,
+  type CeloAdamTheta,
+  type CeloBaseState,
+  type CeloSchedulerTheta,
+  type LossBuffer,
+  type Linear,
+  type FlaxArray,
+  type FlaxTree,
+  type PretrainedOptions,
+  type PretrainedOptimizer,
+} from './celo/index.js';
