@@ -6,12 +6,49 @@ import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import type { Example } from '../context.js';
 
-const N = 7; // samples per outer step: 6 inner RMSProp steps, 1 for the outer loss
-const INIT_LR = 0.1;
-const META_LR = 0.03;
+export const N = 7; // samples per outer step: 6 inner RMSProp steps, 1 for the outer loss
+export const INIT_LR = 0.1;
+export const META_LR = 0.03;
 
 /** optax's l2_loss of y against f(θ, x) = x·θ. */
-const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
+export const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
+
+/**
+ * The notebook's outer step, shared with apps/bench (W1): `init(theta)` gives the starting state
+ * (learning rate INIT_LR); `step(s, xs, ys)` runs N - 1 inner RMSProp steps through
+ * injectHyperparams with learning rate sigmoid(η), differentiates the loss on the last sample with
+ * respect to η (second order), and applies Adam(META_LR) to η. It returns new tensors only.
+ */
+export function metaLrOuterStep() {
+  const opt = injectHyperparams(rmsprop)({ learningRate: INIT_LR });
+  const metaOpt = adam(META_LR);
+  type InnerState = ReturnType<typeof opt.init>;
+  const outerLoss = (e: tf.Tensor, th: tf.Tensor, st: InnerState, xs: readonly tf.Tensor[], ys: readonly tf.Tensor[]) => {
+    let s: InnerState = { ...st, hyperparams: { ...st.hyperparams, learningRate: tf.sigmoid(e) } };
+    let t = th;
+    for (let i = 0; i < N - 1; i++) {
+      const g = grad(loss)(t, xs[i]!, ys[i]!);
+      const [updates, next] = opt.update(g, s);
+      t = applyUpdates(t, updates);
+      s = next;
+    }
+    return [loss(t, xs[N - 1]!, ys[N - 1]!), { theta: t, state: s }] as const;
+  };
+  const outerStep = valueAndGrad(outerLoss, { hasAux: true });
+  const init = (theta: tf.Tensor) => {
+    const eta = tf.scalar(-Math.log(1 / INIT_LR - 1)); // inverse sigmoid of the initial rate
+    return { eta, metaState: metaOpt.init(eta), theta: tf.clone(theta), state: opt.init(theta) };
+  };
+  type State = ReturnType<typeof init>;
+  const step = (s: State, xs: readonly tf.Tensor[], ys: readonly tf.Tensor[]) =>
+    scope(() => {
+      const [[outer, aux], gEta] = outerStep(s.eta, s.theta, s.state, xs, ys);
+      const [metaUpdates, metaState] = metaOpt.update(gEta, s.metaState);
+      const eta = applyUpdates(s.eta, metaUpdates);
+      return { eta, metaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(eta) };
+    });
+  return { init, step, outerLoss };
+}
 
 /**
  * optax's meta-learning notebook: learn RMSProp's learning rate sigmoid(η) by differentiating the
@@ -37,27 +74,11 @@ export const metaLr: Example = {
       samples[2 * i + 1] = s.y;
     }
 
-    const opt = injectHyperparams(rmsprop)({ learningRate: INIT_LR });
-    const metaOpt = adam(META_LR);
-    let theta: tf.Tensor = task.init(PRNGKey(ctx.seed + 42)); // jax.random.normal(PRNGKey(42)) for seed 0
-    const initialTheta = theta.dataSync()[0]!;
-    let state = opt.init(theta);
-    let eta: tf.Tensor = tf.scalar(-Math.log(1 / INIT_LR - 1)); // inverse sigmoid of the initial rate
-    let metaState = metaOpt.init(eta);
-
-    type State = typeof state;
-    const outerLoss = (e: tf.Tensor, th: tf.Tensor, st: State, xs: tf.Tensor[], ys: tf.Tensor[]) => {
-      let s: State = { ...st, hyperparams: { ...st.hyperparams, learningRate: tf.sigmoid(e) } };
-      let t = th;
-      for (let i = 0; i < N - 1; i++) {
-        const g = grad(loss)(t, xs[i]!, ys[i]!);
-        const [updates, next] = opt.update(g, s);
-        t = applyUpdates(t, updates);
-        s = next;
-      }
-      return [loss(t, xs[N - 1]!, ys[N - 1]!), { theta: t, state: s }] as const;
-    };
-    const outerStep = valueAndGrad(outerLoss, { hasAux: true });
+    const outer = metaLrOuterStep();
+    const theta0 = task.init(PRNGKey(ctx.seed + 42)); // jax.random.normal(PRNGKey(42)) for seed 0
+    const initialTheta = theta0.dataSync()[0]!;
+    let { eta, metaState, theta, state } = outer.init(theta0);
+    theta0.dispose();
 
     const learningRates = new Float64Array(ctx.steps);
     const thetas = new Float64Array(ctx.steps);
@@ -70,9 +91,7 @@ export const metaLr: Example = {
         const off = 2 * N * step;
         const xs = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i]!));
         const ys = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i + 1]!));
-        const [[outer, aux], gEta] = outerStep(eta, theta, state, xs, ys);
-        const [metaUpdates, newMetaState] = metaOpt.update(gEta, metaState);
-        return { eta: applyUpdates(eta, metaUpdates), metaState: newMetaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(applyUpdates(eta, metaUpdates)) };
+        return outer.step({ eta, metaState, theta, state }, xs, ys);
       });
       times.push(performance.now() - t0);
       tree.dispose([eta, metaState, theta, state]);
