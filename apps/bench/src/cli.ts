@@ -1,47 +1,60 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { peerAvailable, runPeer } from './peers.js';
-import { round, table, type Timing } from './timing.js';
+import { HOW_TO_GET_PEERS, setupPeers } from './peers.js';
+import { WORKLOADS } from './workloads/index.js';
+import type { Workload } from './workload.js';
 
-interface Bench {
-  readonly about: string;
-  run(backend: string): Promise<Timing[]> | Timing[];
-  /** The eager PyTorch script that does the same work, and which lopt row it compares with. */
-  readonly peer?: { script: string; args?: string[]; compare: Array<[lopt: number, torch: number]> };
+const USAGE = `Usage: pnpm bench [quality] [id ...] [options]
+
+Speed (default): every workload, warm-up then repeated timing, eager and jit, on each backend.
+quality:         learned optimizers against tuned baselines on held-out tasks.
+
+  id ...             only these workloads / quality tasks (see --list)
+  --filter S         only ids containing S (comma-separated: any of them)
+  --backend B        wasm, cpu, tensorflow (comma-separated; default: every one available here)
+  --repeats N        timed steps per run (default: each workload's own, 5 with --quick)
+  --quick            small configurations and few repeats (CI smoke run, under 2 minutes)
+  --no-jit           eager only (default: eager and @lopt/transforms jit side by side)
+  --peers            also run the same workloads in eager PyTorch and JAX jit, print lopt / peer ratios
+  --setup-peers      create .lopt/peers-venv with torch (CPU), jax, optax and flax (pip) and exit
+  --memory-steps N   steps of the memory check (default 1000, 100 with --quick; 0 skips it)
+  --seeds N          quality: seeds per task (default 3, 2 with --quick)
+  --load FILE        a module that registers your own workloads, tasks or optimizers (see README)
+  --out DIR          where bench.json, report.md and the PNG charts go (default out/bench)
+  --quiet            no progress bar
+  --list             list the workloads and quality entries and exit
+  -h, --help         this help`;
+
+async function listing(): Promise<string> {
+  const { QUALITY_TASKS, QUALITY_OPTIMIZERS } = await import('./quality/registry.js');
+  const col = (rows: Array<[string, string]>) => {
+    const w = Math.max(...rows.map(([n]) => n.length));
+    return rows.map(([n, t]) => `  ${n.padEnd(w)}  ${t}`);
+  };
+  return [
+    'Workloads:',
+    ...col(WORKLOADS.map((w) => [w.id, `${w.title}${w.memory ? ' [memory]' : ''}`])),
+    '',
+    'Quality tasks:',
+    ...col(QUALITY_TASKS.map((t) => [t.id, t.title])),
+    '',
+    'Quality optimizers:',
+    ...col(QUALITY_OPTIMIZERS.map((t) => [t.id, t.title])),
+  ].join('\n');
 }
 
-const BENCHES: Record<string, Bench> = {
-  'meta-lr': {
-    about: "optax's meta-learning notebook: one outer step of meta-learning RMSProp's learning rate",
-    run: async (backend) => (await import('./meta-lr.js')).metaLr(backend),
-    peer: { script: 'meta_lr.py', args: ['2000'], compare: [[0, 0]] },
-  },
-  'mlp-step': {
-    about: "learned_optimization's no-dependency notebook: Fashion-MNIST 8x8 MLP loss+grad at batch 128",
-    run: async () => (await import('./mlp-step.js')).mlpStep(),
-    peer: { script: 'mlp_step.py', compare: [[0, 0]] },
-  },
-  'vmap-mlp': {
-    about: 'vmap of the MLP loss gradient over 8 tasks vs one task and a JS loop',
-    run: async () => (await import('./vmap-mlp.js')).vmapMlp(),
-    peer: { script: 'vmap_mlp.py', compare: [[0, 0], [1, 1]] },
-  },
-};
+function select<T extends { id: string }>(all: readonly T[], ids: string[], filter?: string): T[] {
+  const parts = filter ? filter.split(',').filter(Boolean) : [];
+  return all.filter((w) => (!ids.length || ids.includes(w.id)) && (!parts.length || parts.some((p) => w.id.includes(p))));
+}
 
-const USAGE = `Usage: pnpm bench [name ...] [--backend B] [--out DIR] [--no-peers]
-
-  name ...      the benchmarks to run (default: all; see --list)
-  --backend B   wasm, cpu, or tensorflow if @tensorflow/tfjs-node is installed (also LOPT_BACKEND);
-                meta-lr runs on cpu unless one is given
-  --out DIR     where bench.json goes (default ./out/bench)
-  --no-peers    lopt only: skip the PyTorch peers (also LOPT_NO_PEERS=1)
-  --list        list the benchmarks and exit
-  -h, --help    this help`;
-
-function list(): string {
-  const w = Math.max(...Object.keys(BENCHES).map((n) => n.length));
-  return ['Benchmarks:', ...Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(w)}  ${b.about}`)].join('\n');
+function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
 }
 
 async function main(): Promise<number> {
@@ -51,9 +64,18 @@ async function main(): Promise<number> {
       args: process.argv.slice(2),
       allowPositionals: true,
       options: {
+        filter: { type: 'string' },
         backend: { type: 'string' },
+        repeats: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        'no-jit': { type: 'boolean', default: false },
+        peers: { type: 'boolean', default: false },
+        'setup-peers': { type: 'boolean', default: false },
+        'memory-steps': { type: 'string' },
+        seeds: { type: 'string' },
+        load: { type: 'string', multiple: true },
         out: { type: 'string' },
-        'no-peers': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -62,57 +84,81 @@ async function main(): Promise<number> {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(`${USAGE}\n\n${list()}`);
+  const { values: v, positionals } = parsed;
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  for (const f of v.load ?? []) await import(pathToFileURL(resolve(cwd, f)).href);
+  if (v.help) {
+    console.log(`${USAGE}\n\n${await listing()}`);
     return 0;
   }
-  if (values.list) {
-    console.log(list());
+  if (v.list) {
+    console.log(await listing());
     return 0;
   }
-  const names = positionals.length ? positionals : Object.keys(BENCHES);
-  const unknown = names.filter((n) => !BENCHES[n]);
-  if (unknown.length) {
-    console.error(`Unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}.\n\n${list()}`);
+  if (v['setup-peers']) return setupPeers();
+  let repeats, memorySteps, seeds;
+  try {
+    repeats = positiveInt('repeats', v.repeats);
+    memorySteps = positiveInt('memory-steps', v['memory-steps'], 0);
+    seeds = positiveInt('seeds', v.seeds);
+  } catch (e) {
+    console.error((e as Error).message);
     return 2;
   }
-  // Loaded only to run benchmarks, so that --help and --list answer at once.
-  const tf = await import('@tensorflow/tfjs');
-  const { initBackend } = await import('@lopt/transforms');
-  tf.env().set('IS_TEST', true);
-  const peers = values['no-peers'] ? { ok: false, why: '--no-peers' } : peerAvailable();
-  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, peers };
-  const lines: string[] = [];
-  for (const n of names) {
-    const b = BENCHES[n]!;
-    // meta-lr picks its own backend (cpu) like the demo, unless one is given.
-    const backend = await initBackend(values.backend);
-    console.error(`# ${n}: ${b.about}`);
-    const rows = await b.run(n === 'meta-lr' && !values.backend && !process.env.LOPT_BACKEND ? 'cpu' : backend);
-    const peerRows = peers.ok && b.peer ? runPeer(b.peer.script, b.peer.args) : [];
-    const ratios = peers.ok && b.peer ? b.peer.compare.map(([l, t]) => ({ lopt: rows[l]!.name, torch: peerRows[t]!.name, ratio: round(rows[l]!.medianMs / peerRows[t]!.medianMs, 3) })) : [];
-    report[n] = { backend: tf.getBackend(), lopt: rows, torch: peerRows, ratios };
-    lines.push(`\n## ${n} (lopt on ${tf.getBackend()})\n`, table([...rows, ...peerRows]));
-    for (const r of rows) {
-      const extras = Object.entries(r).filter(([k]) => !['name', 'medianMs', 'minMs', 'reps'].includes(k));
-      if (extras.length) lines.push(`- ${r.name}: ${extras.map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-    }
-    for (const r of ratios) lines.push(`- lopt / torch (median): ${r.ratio} (${r.lopt})`);
-    console.log(lines.splice(0).join('\n'));
-  }
-  if (!peers.ok) console.log(`\n(no PyTorch peer: ${peers.why}; to compare, install Debian's python3-torch: see apps/bench/README.md)`);
-  const outDir = resolve(process.env.INIT_CWD ?? process.cwd(), values.out ?? 'out/bench');
+  const quality = positionals[0] === 'quality';
+  const ids = quality ? positionals.slice(1) : positionals;
+  const backends = v.backend?.split(',').filter(Boolean);
+  const outDir = resolve(cwd, v.out ?? 'out/bench');
   await mkdir(outDir, { recursive: true });
-  await writeFile(resolve(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${resolve(outDir, 'bench.json')}`);
-  return 0;
+
+  if (quality) {
+    const { QUALITY_TASKS } = await import('./quality/registry.js');
+    const unknown = ids.filter((n) => !QUALITY_TASKS.some((t) => t.id === n));
+    if (unknown.length) {
+      console.error(`Unknown quality task ${unknown.map((n) => `'${n}'`).join(', ')}.\n\n${await listing()}`);
+      return 2;
+    }
+    const { runQuality, writeQuality } = await import('./quality/run.js');
+    const tasks = select(QUALITY_TASKS, ids, v.filter);
+    const r = await runQuality({ tasks, quick: v.quick, ...(seeds ? { seeds } : {}), ...(backends?.[0] ? { backend: backends[0] } : {}), quiet: v.quiet, ...(v.filter ? { filter: v.filter } : {}) });
+    console.log(await writeQuality(r, outDir));
+    return 0;
+  }
+
+  const unknown = ids.filter((n) => !WORKLOADS.some((w) => w.id === n));
+  if (unknown.length) {
+    console.error(`Unknown workload${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}.\n\n${await listing()}`);
+    return 2;
+  }
+  const workloads: Workload[] = select(WORKLOADS, ids, v.filter);
+  if (!workloads.length) {
+    console.error(`No workload matches${v.filter ? ` --filter ${v.filter}` : ''}.\n\n${await listing()}`);
+    return 2;
+  }
+  const { runSpeed } = await import('./speed.js');
+  const { writeSpeed } = await import('./write.js');
+  const report = await runSpeed({
+    workloads,
+    ...(backends ? { backends } : {}),
+    quick: v.quick,
+    jit: !v['no-jit'],
+    ...(repeats ? { repeats } : {}),
+    peers: v.peers,
+    ...(memorySteps !== undefined ? { memorySteps } : {}),
+    quiet: v.quiet,
+    ...(v.filter ? { filter: v.filter } : {}),
+  });
+  console.log(await writeSpeed(report, outDir));
+  if (v.peers && !report.peers.python) console.log(`\nNo peers: ${report.peers.why}; ${HOW_TO_GET_PEERS}.`);
+  else if (!v.peers) console.log('\n(lopt alone; add --peers to compare with eager PyTorch and JAX jit in the same run)');
+  const failed = report.workloads.some((w) => w.lopt.some((r) => r.error)) || report.memory.some((m) => m.error);
+  return failed ? 1 : 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   },
 );

@@ -26,8 +26,18 @@ export interface Workload {
   readonly id: string;
   /** One line: what one step does, naming the source document by its title. */
   readonly title: string;
-  /** The peer scripts in apps/bench/peers that do the same work (basename without .py), if any. */
+  /**
+   * The peer scripts that do the same work, as paths under apps/bench/peers without `.py`
+   * (e.g. `torch/w1`, `jax/w1`). The harness runs `python <script>.py <workload id> --quick 0|1
+   * --repeats N --warmup W`; the script prints one JSON object on stdout (see peers/protocol.py).
+   */
   readonly peers?: { readonly torch?: string; readonly jax?: string };
+  /** W6: run 1000 steps (100 with --quick) and check numTensors and process RSS stay flat. */
+  readonly memory?: boolean;
+  /** How many tasks one step processes (W5): the report adds the cost per task. */
+  readonly tasks?: number;
+  /** Timed repeats when --repeats is not given (default 20; 5 with --quick). */
+  readonly repeats?: number;
   /** Whether `jit: true` is supported (default true). */
   readonly jittable?: boolean;
   setup(opts: WorkloadOptions): WorkloadInstance | Promise<WorkloadInstance>;

@@ -1,38 +1,82 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WORKLOADS } from '../src/workloads/index.js';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const out = mkdtempSync(join(tmpdir(), 'lopt-bench-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** Runs the bench CLI as `pnpm bench` does; only the modes that run no benchmark. */
-function bench(args: string[]) {
+/** Runs the bench CLI as `pnpm bench` does. */
+function bench(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(join(root, 'node_modules/.bin/tsx'), ['--tsconfig', 'apps/bench/tsconfig.json', 'apps/bench/src/cli.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
+    env: { ...process.env, LOPT_NO_PEERS: '1', ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('bench CLI', () => {
-  it('--list names every benchmark with its source; --help adds the options; unknown names are refused', () => {
+  it('--list names every workload and quality entry; --help adds the options; unknown names and bad numbers are refused', () => {
     const list = bench(['--list']);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout.trim().split('\n')).toEqual([
-      'Benchmarks:',
-      "  meta-lr   optax's meta-learning notebook: one outer step of meta-learning RMSProp's learning rate",
-      "  mlp-step  learned_optimization's no-dependency notebook: Fashion-MNIST 8x8 MLP loss+grad at batch 128",
-      '  vmap-mlp  vmap of the MLP loss gradient over 8 tasks vs one task and a JS loop',
-    ]);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines[0]).toBe('Workloads:');
+    for (const w of WORKLOADS) expect(lines.some((l) => l.startsWith(`  ${w.id} `))).toBe(true);
+    expect(lines).toContain('Quality tasks:');
+    expect(lines).toContain('Quality optimizers:');
     const help = bench(['-h']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: pnpm bench [name ...] [--backend B] [--out DIR] [--no-peers]');
-    expect(help.stdout).toContain('--list');
+    expect(help.stdout).toContain('Usage: pnpm bench [quality] [id ...] [options]');
+    for (const f of ['--filter', '--repeats', '--backend', '--quick', '--peers', '--setup-peers', '--no-jit', '--list']) expect(help.stdout).toContain(f);
     expect(help.stdout).toContain(list.stdout.trim());
     const bad = bench(['mlp-step', 'nope']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Unknown benchmark 'nope'.");
+    expect(bad.stderr).toContain("Unknown workload 'nope'.");
+    const badN = bench(['--repeats', '0']);
+    expect(badN.code).toBe(2);
+    expect(badN.stderr).toContain("--repeats must be an integer >= 1, got '0'");
+    const none = bench(['--filter', 'zzz']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No workload matches --filter zzz.');
     expect(`${list.stdout}${help.stdout}${bad.stderr}`).not.toMatch(/seed (document|0\d\d)|issue \d|shared\//i);
   });
+
+  it('--quick runs every workload and writes bench.json with the expected fields, report.md and the chart', () => {
+    const r = bench(['--quick', '--quiet', '--out', out]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
+    expect(report.schema).toBe(1);
+    expect(Object.keys(report.machine)).toEqual(['platform', 'arch', 'cpus', 'cpuModel', 'memoryGiB', 'freeGiB', 'loadavg']);
+    expect(report.versions['@tensorflow/tfjs']).toBe('4.22.0');
+    expect(report.options.quick).toBe(true);
+    expect(report.options.backends).toEqual(expect.arrayContaining(['wasm', 'cpu']));
+    expect(report.peers.why).toBe('not asked (--peers)');
+    expect(report.workloads.map((w: { id: string }) => w.id)).toEqual(WORKLOADS.map((w) => w.id));
+    for (const w of report.workloads) {
+      const runs = w.lopt.map((x: { backend: string; mode: string }) => `${x.backend} ${x.mode}`);
+      for (const b of report.options.backends) expect(runs).toContain(`${b} eager`);
+      for (const x of w.lopt) {
+        expect(x.error, `${w.id} ${x.backend} ${x.mode}`).toBeUndefined();
+        expect(Object.keys(x.stats)).toEqual(['n', 'median', 'min', 'max', 'mean', 'p10', 'p90', 'mad']);
+        expect(x.stats.n).toBe(x.times.length);
+        expect(x.leakedTensors, `${w.id} ${x.backend} ${x.mode} leaks`).toBe(0);
+        if (x.mode === 'eager') expect(x.kernelsPerStep).toBeGreaterThan(0);
+      }
+      // Every backend and mode computes the same check value on the fixed input.
+      const checks = w.lopt.map((x: { check?: number }) => x.check).filter((c: number | undefined) => c !== undefined);
+      for (const c of checks) expect(Math.abs(c - checks[0]) / Math.max(1e-6, Math.abs(checks[0]))).toBeLessThan(1e-4);
+    }
+    const w1 = report.workloads.find((w: { id: string }) => w.id === 'w1-meta-lr');
+    expect(w1.lopt[0].check).toBeCloseTo(1504.05, 1); // the torch and JAX peers print 1504.0507 and 1504.0509
+    for (const m of report.memory) expect(m.flat, `${m.workload}: ${m.verdict}`).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| w1-meta-lr | lopt cpu jit |');
+    expect(existsSync(join(out, 'speed.png'))).toBe(true);
+    expect(r.stdout).toContain('| workload | run | median ms |');
+  }, 300_000);
 });

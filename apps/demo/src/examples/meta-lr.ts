@@ -2,16 +2,53 @@ import * as tf from '@tensorflow/tfjs';
 import { adam, applyUpdates, injectHyperparams, l2Loss, rmsprop } from '@lopt/optimizers';
 import { PRNGKey } from '@lopt/random';
 import { linearRegressionSamples, linearRegressionTask } from '@lopt/tasks';
-import { grad, jit, scope, valueAndGrad } from '@lopt/transforms';
+import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import type { Example } from '../context.js';
 
-const N = 7; // samples per outer step: 6 inner RMSProp steps, 1 for the outer loss
-const INIT_LR = 0.1;
-const META_LR = 0.03;
+export const N = 7; // samples per outer step: 6 inner RMSProp steps, 1 for the outer loss
+export const INIT_LR = 0.1;
+export const META_LR = 0.03;
 
 /** optax's l2_loss of y against f(θ, x) = x·θ. */
-const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
+export const loss = (theta: tf.Tensor, x: tf.Tensor, y: tf.Tensor) => l2Loss(tf.mul(x, theta), y);
+
+/**
+ * The notebook's outer step, shared with apps/bench (W1): `init(theta)` gives the starting state
+ * (learning rate INIT_LR); `step(s, xs, ys)` runs N - 1 inner RMSProp steps through
+ * injectHyperparams with learning rate sigmoid(η), differentiates the loss on the last sample with
+ * respect to η (second order), and applies Adam(META_LR) to η. It returns new tensors only.
+ */
+export function metaLrOuterStep() {
+  const opt = injectHyperparams(rmsprop)({ learningRate: INIT_LR });
+  const metaOpt = adam(META_LR);
+  type InnerState = ReturnType<typeof opt.init>;
+  const outerLoss = (e: tf.Tensor, th: tf.Tensor, st: InnerState, xs: readonly tf.Tensor[], ys: readonly tf.Tensor[]) => {
+    let s: InnerState = { ...st, hyperparams: { ...st.hyperparams, learningRate: tf.sigmoid(e) } };
+    let t = th;
+    for (let i = 0; i < N - 1; i++) {
+      const g = grad(loss)(t, xs[i]!, ys[i]!);
+      const [updates, next] = opt.update(g, s);
+      t = applyUpdates(t, updates);
+      s = next;
+    }
+    return [loss(t, xs[N - 1]!, ys[N - 1]!), { theta: t, state: s }] as const;
+  };
+  const outerStep = valueAndGrad(outerLoss, { hasAux: true });
+  const init = (theta: tf.Tensor) => {
+    const eta = tf.scalar(-Math.log(1 / INIT_LR - 1)); // inverse sigmoid of the initial rate
+    return { eta, metaState: metaOpt.init(eta), theta: tf.clone(theta), state: opt.init(theta) };
+  };
+  type State = ReturnType<typeof init>;
+  const step = (s: State, xs: readonly tf.Tensor[], ys: readonly tf.Tensor[]) =>
+    scope(() => {
+      const [[outer, aux], gEta] = outerStep(s.eta, s.theta, s.state, xs, ys);
+      const [metaUpdates, metaState] = metaOpt.update(gEta, s.metaState);
+      const eta = applyUpdates(s.eta, metaUpdates);
+      return { eta, metaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(eta) };
+    });
+  return { init, step, outerLoss };
+}
 
 /**
  * optax's meta-learning notebook: learn RMSProp's learning rate sigmoid(η) by differentiating the
@@ -37,39 +74,11 @@ export const metaLr: Example = {
       samples[2 * i + 1] = s.y;
     }
 
-    const opt = injectHyperparams(rmsprop)({ learningRate: INIT_LR });
-    const metaOpt = adam(META_LR);
-    let theta: tf.Tensor = task.init(PRNGKey(ctx.seed + 42)); // jax.random.normal(PRNGKey(42)) for seed 0
-    const initialTheta = theta.dataSync()[0]!;
-    let state = opt.init(theta);
-    let eta: tf.Tensor = tf.scalar(-Math.log(1 / INIT_LR - 1)); // inverse sigmoid of the initial rate
-    let metaState = metaOpt.init(eta);
-
-    type State = typeof state;
-    const outerLoss = (e: tf.Tensor, th: tf.Tensor, st: State, xs: tf.Tensor[], ys: tf.Tensor[]) => {
-      let s: State = { ...st, hyperparams: { ...st.hyperparams, learningRate: tf.sigmoid(e) } };
-      let t = th;
-      for (let i = 0; i < N - 1; i++) {
-        const g = grad(loss)(t, xs[i]!, ys[i]!);
-        const [updates, next] = opt.update(g, s);
-        t = applyUpdates(t, updates);
-        s = next;
-      }
-      return [loss(t, xs[N - 1]!, ys[N - 1]!), { theta: t, state: s }] as const;
-    };
-    const outerStep = valueAndGrad(outerLoss, { hasAux: true });
-    type MetaState = typeof metaState;
-    // One whole outer step (6 inner steps, meta-gradient, Adam on eta) as a function of tensors, so
-    // that jit can trace it once and replay its ~250 scalar kernels as a few fused ones.
-    const fullStep = (e: tf.Tensor, ms: MetaState, th: tf.Tensor, st: State, xy: tf.Tensor) => {
-      const [xs, ys] = tf.unstack(xy).map((r) => tf.unstack(r)) as [tf.Tensor[], tf.Tensor[]];
-      const [[outer, aux], gEta] = outerStep(e, th, st, xs, ys);
-      const [metaUpdates, newMetaState] = metaOpt.update(gEta, ms);
-      const newEta = applyUpdates(e, metaUpdates);
-      return { eta: newEta, metaState: newMetaState, theta: aux.theta, state: aux.state, outer, lr: tf.sigmoid(newEta) };
-    };
-    const jitted = ctx.jit ? jit(fullStep) : undefined;
-    const step1 = jitted ?? fullStep;
+    const outer = metaLrOuterStep();
+    const theta0 = task.init(PRNGKey(ctx.seed + 42)); // jax.random.normal(PRNGKey(42)) for seed 0
+    const initialTheta = theta0.dataSync()[0]!;
+    let { eta, metaState, theta, state } = outer.init(theta0);
+    theta0.dispose();
 
     const learningRates = new Float64Array(ctx.steps);
     const thetas = new Float64Array(ctx.steps);
@@ -80,13 +89,9 @@ export const metaLr: Example = {
       const t0 = performance.now();
       const next = scope(() => {
         const off = 2 * N * step;
-        // Row 0 the xs, row 1 the ys of this step's N samples.
-        const xy = new Float32Array(2 * N);
-        for (let i = 0; i < N; i++) {
-          xy[i] = samples[off + 2 * i]!;
-          xy[N + i] = samples[off + 2 * i + 1]!;
-        }
-        return step1(eta, metaState, theta, state, tf.tensor2d(xy, [2, N]));
+        const xs = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i]!));
+        const ys = Array.from({ length: N }, (_, i) => tf.scalar(samples[off + 2 * i + 1]!));
+        return outer.step({ eta, metaState, theta, state }, xs, ys);
       });
       times.push(performance.now() - t0);
       tree.dispose([eta, metaState, theta, state]);
@@ -99,7 +104,6 @@ export const metaLr: Example = {
       else bar.tick();
     }
     bar.stop();
-    jitted?.clearCache(); // the trace's constants
     tree.dispose([eta, metaState, theta, state]);
 
     const x = Array.from({ length: ctx.steps }, (_, i) => i);

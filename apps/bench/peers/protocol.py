@@ -1,0 +1,53 @@
+"""The harness <-> peer protocol of lopt's bench (apps/bench/src/peers.ts).
+
+A peer script is run as `python <script>.py <workload id> [--quick 0|1] [--repeats N] [--warmup W]`
+and prints one JSON object on the last line of stdout:
+  {"workload": id, "framework": "torch"|"jax", "version": "...", "times_ms": [...],
+   "check": <loss on the workload's fixed input>, ...extra}
+Each script defines `WORKLOADS = {id: make}` where make(quick) returns (step, check):
+step() runs one step (return what must be waited for: JAX arrays are blocked on), check() a float.
+"""
+import argparse, json, os, sys, time
+
+import numpy as np
+
+
+def fixed(shape, scale=1.0, offset=0.0):
+    """scale * sin(offset + 0, 1, 2, ...) in row-major order, as apps/bench/src/workloads/fixed.ts."""
+    n = int(np.prod(shape)) if len(shape) else 1
+    v = (scale * np.sin(offset + np.arange(n, dtype=np.float64))).astype(np.float32)
+    return v.reshape(shape)
+
+
+def fixed_labels(shape, classes, offset=0):
+    n = int(np.prod(shape))
+    return ((np.arange(n) * 7 + offset) % classes).astype(np.int32).reshape(shape)
+
+
+def run(framework, version, workloads, block=lambda r: r):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workload")
+    ap.add_argument("--quick", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    a = ap.parse_args()
+    if a.workload not in workloads:
+        sys.exit(f"unknown workload '{a.workload}' (this script has: {', '.join(workloads)})")
+    t0 = time.perf_counter()
+    step, check = workloads[a.workload](bool(a.quick))
+    setup_ms = (time.perf_counter() - t0) * 1e3
+    t = time.perf_counter()
+    block(step())
+    first_ms = (time.perf_counter() - t) * 1e3
+    for _ in range(a.warmup):
+        block(step())
+    ts = []
+    for _ in range(a.repeats):
+        t = time.perf_counter()
+        block(step())
+        ts.append((time.perf_counter() - t) * 1e3)
+    out = dict(workload=a.workload, framework=framework, version=version, times_ms=ts,
+               setup_ms=setup_ms, first_step_ms=first_ms, threads=os.environ.get("OMP_NUM_THREADS"))
+    if check is not None:
+        out["check"] = float(check())
+    print(json.dumps(out), flush=True)
