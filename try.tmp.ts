@@ -1,0 +1,17 @@
+import { buildSite, serveStatic, launchChromium, findChromium } from './apps/playground/test/harness.js';
+const out = '/tmp/pg-site';
+const t0 = Date.now();
+if (!process.env.NOBUILD) await buildSite(out);
+console.log('built', Date.now() - t0);
+const srv = await serveStatic(out);
+const b = await launchChromium(findChromium()!);
+const page = await b.newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(srv.url + (process.argv[2] ?? ''));
+await page.click('#start');
+await page.waitForFunction(() => ['finished', 'stopped', 'diverged', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 120000 });
+console.log(await page.textContent('#status'), await page.textContent('#backend'), await page.textContent('#notice'), await page.textContent('#error'));
+console.log(await page.textContent('#summary'));
+await page.screenshot({ path: '/tmp/pg.png', fullPage: true });
+await b.close(); await srv.close();
