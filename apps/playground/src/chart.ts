@@ -18,17 +18,20 @@ export interface ChartSpec {
   readonly series: readonly Series[];
 }
 
-const niceTicks = (lo: number, hi: number, n: number): number[] => {
-  if (!(hi > lo)) return [lo];
+/** Round tick values covering [lo, hi], about n of them, and the decimals their step needs. */
+const niceTicks = (lo: number, hi: number, n: number, integer = false): { ticks: number[]; decimals: number } => {
+  if (!(hi > lo)) return { ticks: [lo], decimals: 0 };
   const raw = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  if (integer) step = Math.max(1, Math.round(step));
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return { ticks, decimals: Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) };
 };
 
-const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+const fmt = (v: number, decimals: number) =>
+  v === 0 ? '0' : Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && decimals > 3) ? v.toExponential(1) : v.toFixed(Math.min(decimals, 6));
 
 export function drawChart(canvas: HTMLCanvasElement, spec: ChartSpec): void {
   const dpr = globalThis.devicePixelRatio || 1;
@@ -60,7 +63,7 @@ export function drawChart(canvas: HTMLCanvasElement, spec: ChartSpec): void {
   g.strokeRect(L, T, w - L - R, h - T - B);
   g.fillText(spec.xLabel, L + (w - L - R) / 2 - 20, h - 6);
   g.save();
-  g.translate(12, T + (h - T - B) / 2 + 20);
+  g.translate(11, T + (h - T - B) / 2 + 30);
   g.rotate(-Math.PI / 2);
   g.fillText(spec.yLabel + (spec.logY ? ' (log)' : ''), 0, 0);
   g.restore();
@@ -69,6 +72,8 @@ export function drawChart(canvas: HTMLCanvasElement, spec: ChartSpec): void {
     g.fillText('no data yet', L + 10, T + 20);
     return;
   }
+  // Less than a decade: a log axis would only repeat one label; plot the values as they are.
+  if (spec.logY && yMax - yMin < 1) return drawChart(canvas, { ...spec, logY: false });
   if (xMax === xMin) xMax = xMin + 1;
   if (yMax === yMin) { yMax += 0.5; yMin -= 0.5; }
   const pad = (yMax - yMin) * 0.05;
@@ -76,9 +81,12 @@ export function drawChart(canvas: HTMLCanvasElement, spec: ChartSpec): void {
   const px = (x: number) => L + ((x - xMin) / (xMax - xMin)) * (w - L - R);
   const py = (y: number) => T + (1 - (y - yMin) / (yMax - yMin)) * (h - T - B);
   g.fillStyle = '#444';
-  for (const t of niceTicks(xMin, xMax, 6)) g.fillText(fmt(t), px(t) - 8, h - B + 14);
-  for (const t of niceTicks(yMin, yMax, 5)) {
-    g.fillText(fmt(spec.logY ? 10 ** t : t), 4, py(t) + 4);
+  const xt = niceTicks(xMin, xMax, 6, true);
+  for (const t of xt.ticks) g.fillText(fmt(t, 0), px(t) - 8, h - B + 14);
+  const yt = niceTicks(yMin, yMax, 5, spec.logY);
+  for (const t of yt.ticks) {
+    const label = spec.logY ? fmt(10 ** t, Math.max(0, -t)) : fmt(t, yt.decimals);
+    g.fillText(label, L - 4 - g.measureText(label).width, py(t) + 4);
     g.strokeStyle = '#eee';
     g.beginPath(); g.moveTo(L + 1, py(t)); g.lineTo(w - R - 1, py(t)); g.stroke();
   }

@@ -56,6 +56,11 @@ function show(box: HTMLElement, text: string | undefined): void {
   box.textContent = text ?? '';
 }
 
+/** JSON with NaN and ±Infinity spelled out (JSON.stringify would print null). */
+function showJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2);
+}
+
 function setStatus(text: string, cls = ''): void {
   el.status.textContent = text;
   el.status.className = `status ${cls}`;
@@ -151,7 +156,7 @@ function onSteps(r: RunState, from: number, results: readonly StepResult[]): voi
     }
   });
   const last = r.results.at(-1)!;
-  el.summary.textContent = JSON.stringify({ step: r.results.length, metaLoss: last.metaLoss, ...last.scalars }, null, 2);
+  el.summary.textContent = showJson({ step: r.results.length, metaLoss: last.metaLoss, ...last.scalars });
   setStatus(`training… step ${r.results.length} / ${el.steps.value}`);
   queueDraw();
 }
@@ -164,7 +169,7 @@ function finish(r: RunState, status: string, cls: string, summary?: Record<strin
   el.stop.disabled = true;
   el.download.disabled = theta === undefined;
   setStatus(status, cls);
-  if (summary) el.summary.textContent = JSON.stringify(summary, null, 2);
+  if (summary) el.summary.textContent = showJson(summary);
   document.body.dataset.state = cls; // 'finished' | 'stopped' | 'diverged' | 'error'
   queueDraw();
 }
@@ -194,7 +199,7 @@ function onMessage(r: RunState, m: FromWorker): void {
         ...(m.theta && { thetaBytes: m.theta.length }),
       };
       if (m.reason === 'diverged') show(el.error, m.message);
-      finish(r, m.reason === 'diverged' ? `diverged (NaN): stopped at step ${m.steps}` : m.message, m.reason, summary);
+      finish(r, m.reason === 'diverged' ? `diverged: stopped at step ${m.steps}` : m.message, m.reason, summary);
       break;
     }
     case 'error':

@@ -27,7 +27,7 @@ export function fileName(split: Split): string {
 // src/load.ts and dist/index.{js,cjs} both sit one level below the package root, next to data/.
 // tsup's `shims: true` provides import.meta.url in the CJS build.
 function dataDirUrl(): URL {
-  return new URL('../data/', import.meta.url);
+  return new URL(/* @vite-ignore */ '../data/', import.meta.url);
 }
 
 /** The directory holding the data files, as a file system path (Node). */
