@@ -7,7 +7,7 @@ export interface Progress {
 
 /** The demo's progress bar on stderr (silent with quiet), counting timed steps; `label` says what runs now. */
 export function progress(total: number, quiet: boolean): Progress {
-  const bar = makeContext({ steps: total, seed: 0, outDir: '.', backend: '', quiet: quiet || total <= 0 }).progress(total, 'bench');
+  const bar = makeContext({ steps: total, seed: 0, outDir: '.', backend: '', jit: false, quiet: quiet || total <= 0 }).progress(total, 'bench');
   let what = '';
   return {
     tick(n = 1, label) {

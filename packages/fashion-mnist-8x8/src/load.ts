@@ -27,7 +27,7 @@ export function fileName(split: Split): string {
 // src/load.ts and dist/index.{js,cjs} both sit one level below the package root, next to data/.
 // tsup's `shims: true` provides import.meta.url in the CJS build.
 function dataDirUrl(): URL {
-  return new URL('../data/', import.meta.url);
+  return new URL(/* @vite-ignore */ '../data/', import.meta.url);
 }
 
 /** The directory holding the data files, as a file system path (Node). */
@@ -71,13 +71,13 @@ async function dirUrl(dir: string | URL | undefined): Promise<URL> {
   if (dir === undefined) return dataDirUrl();
   if (dir instanceof URL) return dir.href.endsWith('/') ? dir : new URL(`${dir.href}/`);
   if (/^[a-z][a-z0-9+.-]+:\/\//i.test(dir)) return new URL(dir.endsWith('/') ? dir : `${dir}/`);
-  const { pathToFileURL } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:url');
+  const { pathToFileURL } = builtin<typeof import('node:url')>('node:url', 'a directory path');
   return pathToFileURL(/[\\/]$/.test(dir) ? dir : `${dir}/`);
 }
 
 async function readBytes(url: URL, where: string): Promise<Uint8Array> {
   if (url.protocol === 'file:') {
-    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    const fs = builtin<typeof import('node:fs/promises')>('node:fs/promises', `reading ${where}`);
     try {
       return new Uint8Array(await fs.readFile(url));
     } catch (e) {
@@ -97,12 +97,24 @@ async function readBytes(url: URL, where: string): Promise<Uint8Array> {
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (globalThis.process?.versions?.node) {
-    const zlib = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:zlib');
-    const { promisify } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:util');
+    const zlib = builtin<typeof import('node:zlib')>('node:zlib', 'gunzip');
+    const { promisify } = builtin<typeof import('node:util')>('node:util', 'gunzip');
     return new Uint8Array(await promisify(zlib.gunzip)(bytes));
   }
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * A Node built-in, looked up at run time (process.getBuiltinModule, Node >= 20.16) rather than
+ * imported, so that browser bundles of this package contain no import of a Node module.
+ */
+function builtin<T>(name: string, what: string): T {
+  const get = (globalThis.process as { getBuiltinModule?: (id: string) => unknown } | undefined)?.getBuiltinModule;
+  if (get === undefined) {
+    throw new Error(`@lopt/fashion-mnist-8x8: ${what} needs Node.js >= 20.16 (${name}); in a browser, pass { dir } as an http(s) URL`);
+  }
+  return get(name) as T;
 }
 
 function urlToPath(url: URL): string {

@@ -7,8 +7,9 @@ export const KNOWN_BACKENDS = ['wasm', 'cpu', 'webgl', 'webgpu', 'tensorflow'] a
 export type BackendName = (typeof KNOWN_BACKENDS)[number];
 
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-const g = globalThis as { window?: unknown; document?: unknown };
-const isBrowser = typeof g.window !== 'undefined' && typeof g.document !== 'undefined';
+const g = globalThis as { window?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
+// A page or a Web Worker (webgl runs there on an OffscreenCanvas, webgpu on navigator.gpu).
+const isBrowser = (typeof g.window !== 'undefined' && typeof g.document !== 'undefined') || (!isNode && typeof g.WorkerGlobalScope !== 'undefined');
 
 export interface InitBackendOptions {
   /** For wasm in browsers: where the .wasm files are served from (tfjs-backend-wasm `setWasmPaths`). */
@@ -98,7 +99,8 @@ async function register(name: BackendName, opts: InitBackendOptions): Promise<vo
     }
     case 'webgpu':
       if (!isBrowser) throw await unavailable(name, 'WebGPU needs a browser');
-      if (!(await importOptional('@tensorflow/tfjs-backend-webgpu'))) throw await unavailable(name, 'install @tensorflow/tfjs-backend-webgpu');
+      // A bundle imports the package itself (a bundler cannot follow the computed import below).
+      if (tf.findBackendFactory('webgpu') == null && !(await importOptional('@tensorflow/tfjs-backend-webgpu'))) throw await unavailable(name, 'install @tensorflow/tfjs-backend-webgpu');
       return;
     case 'tensorflow':
       if (!isNode) throw await unavailable(name, 'it needs Node.js');

@@ -3,7 +3,7 @@ import { PRNGKey } from '@lopt/random';
 import { linearRegressionSamples, linearRegressionTask } from '@lopt/tasks';
 import { jit, scope } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
-import { metaLrOuterStep, N } from '../../../demo/src/examples/meta-lr.js';
+import { META_LR_SAMPLES_PER_STEP as N, metaLrOuterStep } from '../../../demo/src/train/meta-lr.js';
 import type { Workload } from '../workload.js';
 
 /** Samples cycled through by the timed steps (each step takes N of them). */
@@ -27,7 +27,7 @@ export const w1MetaLr: Workload = {
     const data = tf.tidy(() =>
       Array.from({ length: STEPS_OF_DATA }, () => {
         const s = Array.from({ length: N }, () => stream.next().value!);
-        return { xs: s.map((p) => tf.scalar(p.x)), ys: s.map((p) => tf.scalar(p.y)) };
+        return { xs: tf.tensor1d(s.map((p) => p.x)), ys: tf.tensor1d(s.map((p) => p.y)) };
       }),
     );
     const outer = metaLrOuterStep();

@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import { browserClean } from './build/browser-clean.js';
+import { staticData } from './build/static-data.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+// lopt's packages are used from source (as the tests do): no package build step is needed, and
+// the browser-clean check sees exactly the files their entry points reach.
+const alias = [
+  { find: /^@lopt\/([a-z0-9-]+)\/node$/, replacement: `${repo}packages/$1/src/node.ts` },
+  { find: /^@lopt\/([a-z0-9-]+)$/, replacement: `${repo}packages/$1/src/index.ts` },
+];
+
+export default defineConfig({
+  root: here,
+  base: './', // a static site that works from any folder
+  resolve: { alias },
+  plugins: [
+    browserClean({ root: repo }),
+    staticData({ dir: `${repo}packages/fashion-mnist-8x8/data`, files: ['train-8x8.bin.gz', 'test-8x8.bin.gz'] }),
+  ],
+  worker: {
+    format: 'es',
+    plugins: () => [browserClean({ root: repo })],
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+  },
+  server: { port: 5173 },
+});
