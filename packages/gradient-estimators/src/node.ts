@@ -4,3 +4,4 @@
  * MetaTrainer and the checkpoint bytes API are in the main entry and work in browsers too.
  */
 export { checkpointDir, jsonLinesLog, readCheckpointFile, writeCheckpointFile, writeFileAtomic } from './node/files.js';
+export { workerPool, type WorkerPool, type WorkerPoolOptions } from './node/worker-pool.js';
