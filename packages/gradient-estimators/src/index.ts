@@ -29,3 +29,4 @@ export { TruncatedGrad, type TruncatedGradOptions } from './truncated-grad.js';
 export { FullES, type FullESOptions } from './full-es.js';
 export { TruncatedES, type TruncatedESOptions } from './truncated-es.js';
 export { TruncatedPES, type TruncatedPESOptions, type PESWorkerState } from './truncated-pes.js';
+export * from './trainer/index.js';
