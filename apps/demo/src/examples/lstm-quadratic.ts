@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LSTMLOpt, type LSTMLOptState, type LSTMLOptTheta } from '@lopt/learned-optimizers';
 import { adam, applyUpdates, rmsprop, sgd, type GradientTransformation } from '@lopt/optimizers';
 import { PRNGKey, foldIn, split, type Key } from '@lopt/random';
-import { quadraticBatchFamily, type QuadraticConfig } from '@lopt/tasks';
+import { quadraticBatchFamily, quadraticLoss, type QuadraticConfig } from '@lopt/tasks';
 import { jit, scope, valueAndGrad } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import type { Example } from '../context.js';
@@ -62,26 +62,38 @@ export function lstmMetaStep(lopt = new LSTMLOpt(), metaOpt: GradientTransformat
   };
 }
 
-/** f(θ_t) for t = 0..steps of an optax-style transformation from θ0. */
-function curveOf(tx: GradientTransformation<any>, cfg: QuadraticConfig, theta0: tf.Tensor, steps: number): Float64Array {
-  const out = new Float64Array(steps + 1);
-  let theta = tf.clone(theta0);
+/**
+ * f(θ_t), t = 0..steps, of an optax-style optimizer at every learning rate of the search, all
+ * runs at once: θ stacked [L, 128, 10] (each row one independent run; the summed loss gives
+ * each row its own gradient). Each baseline scales by the learning rate last, so the runs use the
+ * optimizer at rate 1 and multiply its updates by the [L, 1, 1] rates. Returns one curve per rate.
+ */
+function searchCurves(make: (lr: number) => GradientTransformation<any>, cfg: QuadraticConfig, theta0: tf.Tensor, steps: number): Float64Array[] {
+  const L = LEARNING_RATES.length;
+  const out = LEARNING_RATES.map(() => new Float64Array(steps + 1));
+  const lr = tf.tensor3d(LEARNING_RATES, [L, 1, 1]);
+  const W = tf.tidy(() => tf.tile(tf.expandDims(cfg.W, 0), [L, 1, 1, 1]));
+  const rowLosses = (p: tf.Tensor) => tf.mean(quadraticLoss({ W, y: cfg.y }, p), 1);
+  const tx = make(1);
+  let theta = tf.tidy(() => tf.tile(tf.expandDims(theta0, 0), [L, 1, 1]));
   let s = tx.init(theta);
   for (let t = 0; t <= steps; t++) {
     const next = scope(() => {
-      const [l, g] = valueAndGrad((p: tf.Tensor) => quadLoss(cfg, p))(theta);
-      if (t === steps) return { l };
+      const [l, g] = valueAndGrad((p: tf.Tensor) => tf.sum(rowLosses(p)) as tf.Scalar)(theta);
+      l.dispose();
+      const rows = rowLosses(theta);
+      if (t === steps) return { rows };
       const [u, ns] = tx.update(g, s, theta);
-      return { l, theta: applyUpdates(theta, u) as tf.Tensor, s: ns };
+      return { rows, theta: applyUpdates(theta, tf.mul(u as tf.Tensor, lr)) as tf.Tensor, s: ns };
     });
-    out[t] = next.l.dataSync()[0]!;
-    next.l.dispose();
+    next.rows.dataSync().forEach((v, i) => (out[i]![t] = v));
+    next.rows.dispose();
     if (t < steps) {
       tree.dispose([theta, s]);
       ({ theta, s } = next as { theta: tf.Tensor; s: unknown });
     }
   }
-  tree.dispose([theta, s]);
+  tree.dispose([theta, s, lr, W]);
   return out;
 }
 
@@ -167,8 +179,9 @@ export const lstmQuadratic: Example = {
     for (const [name, make] of Object.entries(BASELINES)) {
       let best: { lr: number; curve: Float64Array } | undefined;
       const byLr: Record<string, number | null> = {};
-      for (const lr of LEARNING_RATES) {
-        const c = curveOf(make(lr), cfg, theta0, EVAL_STEPS);
+      const cs = searchCurves(make, cfg, theta0, EVAL_STEPS);
+      for (const [i, lr] of LEARNING_RATES.entries()) {
+        const c = cs[i]!;
         const final = c[EVAL_STEPS]!;
         byLr[lr.toPrecision(3)] = finiteOrNull(final);
         if (Number.isFinite(final) && (!best || final < best.curve[EVAL_STEPS]!)) best = { lr, curve: c };
