@@ -1,6 +1,8 @@
 import type { Example } from '../context.js';
 import { lstmQuadratic } from './lstm-quadratic.js';
 import { metaLr } from './meta-lr.js';
+import { mamlMultistep } from './maml-multistep.js';
+import { mamlSinusoid } from './maml-sinusoid.js';
 
 /** Every runnable example, in the order of the documents they follow (see README). */
-export const EXAMPLES: readonly Example[] = [metaLr, lstmQuadratic];
+export const EXAMPLES: readonly Example[] = [metaLr, lstmQuadratic, mamlSinusoid, mamlMultistep];
