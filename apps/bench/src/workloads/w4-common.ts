@@ -31,9 +31,15 @@ export function w4CheckInput() {
   }));
 }
 
-/** The W4 setting: the notebook's Fashion-MNIST 8×8 MLP task and per-parameter MLP learned optimizer. */
-export async function w4Setting(numTasks: number, unrollLength = 10) {
-  const task = await fashionMnistMlpTask();
+/**
+ * The W4 setting: the notebook's Fashion-MNIST 8×8 MLP task (64-128-10, batch 128) and
+ * per-parameter MLP learned optimizer. `quick` (CI smoke runs, every backend): the same code on
+ * a 64-8-10 MLP, batch 8, 2 tasks, 2 steps.
+ */
+export async function w4Setting(numTasks: number, quick: boolean) {
+  const task = await fashionMnistMlpTask(quick ? { hiddenSizes: [8], batchSize: 8 } : {});
+  const unrollLength = quick ? 2 : 10;
+  numTasks = quick ? Math.min(numTasks, 2) : numTasks;
   const lopt = new PerParamMLPLOpt();
   const step = new VectorizedLOptTruncatedStep({ task, learnedOpt: lopt, numTasks, unrollLength, lossTransform: (l) => tf.clone(l) });
   return { task, lopt, step };

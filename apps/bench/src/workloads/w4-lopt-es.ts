@@ -6,7 +6,7 @@ import { w4Check, w4Setting } from './w4-common.js';
 
 async function esSetup({ quick }: WorkloadOptions, batched: boolean) {
   const pairs = quick ? 2 : 16;
-  const { task, lopt, step } = await w4Setting(pairs, quick ? 3 : 10);
+  const { task, lopt, step } = await w4Setting(pairs, quick);
   const est = new FullES({ truncatedStep: step, std: 0.001, numPairs: pairs, batched });
   const theta = lopt.init(PRNGKey(0));
   let i = 0;

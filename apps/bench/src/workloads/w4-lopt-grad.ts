@@ -8,7 +8,7 @@ import { w4Check, w4Setting } from './w4-common.js';
  * W4: the meta-gradient of "No dependency introduction to learned optimizers in JAX"
  * (`vectorized_meta_loss` + value_and_grad): the per-parameter MLP learned optimizer trains 8
  * fresh Fashion-MNIST 8×8 MLPs for 10 steps (batch 128), FullGrad backprops through all of it.
- * `quick`: 2 tasks × 3 steps.
+ * `quick`: see w4Setting.
  */
 export const w4LoptGrad: Workload = {
   id: 'w4-lopt-grad',
@@ -17,7 +17,7 @@ export const w4LoptGrad: Workload = {
   jittable: false,
   repeats: 5,
   async setup({ quick }) {
-    const { task, lopt, step } = await w4Setting(quick ? 2 : 8, quick ? 3 : 10);
+    const { task, lopt, step } = await w4Setting(8, quick);
     const est = new FullGrad({ truncatedStep: step });
     const theta = lopt.init(PRNGKey(0));
     let i = 0;
