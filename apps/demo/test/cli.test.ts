@@ -45,7 +45,9 @@ describe('demo CLI', () => {
   it('--help lists the examples by source and says how to get valid JSON through pnpm', () => {
     const r = demo(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("meta-lr  Meta-learning RMSProp's learning rate (after optax's meta-learning notebook; 2000 steps)");
+    // Names are padded to the longest one.
+    expect(r.stdout).toMatch(/meta-lr +Meta-learning RMSProp's learning rate \(after optax's meta-learning notebook; 2000 steps\)/);
+    expect(r.stdout).toMatch(/lopt-fmnist +Learned optimizers for a Fashion-MNIST 8x8 MLP .*\(after No dependency introduction to learned optimizers in JAX; 5 steps\)/);
     expect(r.stdout).toContain('pnpm -s demo <name> --json');
     expect(r.stdout).toContain('--json-out FILE');
     expect(r.stdout).not.toMatch(/seed (document|0\d\d)/i);

@@ -1,6 +1,9 @@
 import type { Workload } from '../workload.js';
 import { mlpStep, vmapMlp } from './mlp.js';
 import { w1MetaLr } from './w1-meta-lr.js';
+import { w4LoptEs, w4LoptEsSequential } from './w4-lopt-es.js';
+import { w4LoptGrad } from './w4-lopt-grad.js';
+import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
 
 /**
  * The bench's workloads, in the order they run and print. One line per workload: add yours here
@@ -10,6 +13,12 @@ export const WORKLOADS: Workload[] = [
   w1MetaLr,
   mlpStep,
   vmapMlp,
+  w4LoptGrad,
+  w4LoptEs,
+  w4LoptEsSequential,
+  w5Truncated1,
+  w5Truncated8,
+  w5Truncated32,
 ];
 
 /** Adds a workload to the speed table (ids must be unique). */

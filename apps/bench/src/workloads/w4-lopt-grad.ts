@@ -1,0 +1,36 @@
+import { PRNGKey, foldIn } from '@lopt/random';
+import * as tree from '@lopt/tree';
+import { FullGrad } from '@lopt/gradient-estimators';
+import type { Workload } from '../workload.js';
+import { w4Check, w4Setting } from './w4-common.js';
+
+/**
+ * W4: the meta-gradient of "No dependency introduction to learned optimizers in JAX"
+ * (`vectorized_meta_loss` + value_and_grad): the per-parameter MLP learned optimizer trains 8
+ * fresh Fashion-MNIST 8×8 MLPs for 10 steps (batch 128), FullGrad backprops through all of it.
+ * `quick`: see w4Setting.
+ */
+export const w4LoptGrad: Workload = {
+  id: 'w4-lopt-grad',
+  title: 'No dependency introduction to learned optimizers in JAX: FullGrad meta-gradient, 8 tasks x 10 inner steps (2nd order)',
+  // The unroll plans resets in JS (it reads the step counters): not traceable by jit.
+  jittable: false,
+  repeats: 5,
+  async setup({ quick }) {
+    const { task, lopt, step } = await w4Setting(8, quick);
+    const est = new FullGrad({ truncatedStep: step });
+    const theta = lopt.init(PRNGKey(0));
+    let i = 0;
+    return {
+      step() {
+        const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++));
+        out.metaLoss.dataSync();
+        tree.dispose([out.grad, out.metaLoss]);
+      },
+      check: () => w4Check(task, lopt),
+      dispose() {
+        tree.dispose(theta);
+      },
+    };
+  },
+};
