@@ -51,3 +51,16 @@ def run(framework, version, workloads, block=lambda r: r):
     if check is not None:
         out["check"] = float(check())
     print(json.dumps(out), flush=True)
+
+
+def fixed_maml():
+    """The fixed input of the MAML (W2) checks: 1-40-40-1 weights w_l = fixed([fan_in, fan_out],
+    1/sqrt(fan_in), 10 l + 1), biases b_l = fixed([fan_out], 0.01, 10 l + 2) (l = 0, 1, 2), and 4
+    tasks of K = 20: x1 = fixed([4, 20, 1], 5, 100), y1 = fixed([4, 20, 1], 0.3, 200), x2 with 300,
+    y2 with 400."""
+    sizes = [(1, 40), (40, 40), (40, 1)]
+    params = []
+    for l, (fi, fo) in enumerate(sizes):
+        params += [fixed([fi, fo], 1 / np.sqrt(fi), 10 * l + 1), fixed([fo], 0.01, 10 * l + 2)]
+    batch = [fixed([4, 20, 1], 5, 100), fixed([4, 20, 1], 0.3, 200), fixed([4, 20, 1], 5, 300), fixed([4, 20, 1], 0.3, 400)]
+    return params, batch

@@ -21,6 +21,8 @@ quality:         learned optimizers against tuned baselines on held-out tasks.
   --setup-peers      create .lopt/peers-venv with torch (CPU), jax, optax and flax (pip) and exit
   --memory-steps N   steps of the memory check (default 1000, 100 with --quick; 0 skips it)
   --seeds N          quality: seeds per task (default 3, 2 with --quick)
+  --optimizer A,B    quality: only these optimizers (default: all)
+  --theta-dir DIR    quality: where meta-trained theta is saved and reused (default .lopt/quality)
   --load FILE        a module that registers your own workloads, tasks or optimizers (see README)
   --out DIR          where bench.json, report.md and the PNG charts go (default out/bench)
   --quiet            no progress bar
@@ -73,6 +75,8 @@ async function main(): Promise<number> {
         'setup-peers': { type: 'boolean', default: false },
         'memory-steps': { type: 'string' },
         seeds: { type: 'string' },
+        optimizer: { type: 'string' },
+        'theta-dir': { type: 'string' },
         load: { type: 'string', multiple: true },
         out: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -112,15 +116,18 @@ async function main(): Promise<number> {
   await mkdir(outDir, { recursive: true });
 
   if (quality) {
-    const { QUALITY_TASKS } = await import('./quality/registry.js');
+    const { QUALITY_TASKS, QUALITY_OPTIMIZERS } = await import('./quality/registry.js');
     const unknown = ids.filter((n) => !QUALITY_TASKS.some((t) => t.id === n));
-    if (unknown.length) {
-      console.error(`Unknown quality task ${unknown.map((n) => `'${n}'`).join(', ')}.\n\n${await listing()}`);
+    const optIds = v.optimizer?.split(',').filter(Boolean);
+    const unknownOpt = (optIds ?? []).filter((n) => !QUALITY_OPTIMIZERS.some((o) => o.id === n));
+    if (unknown.length || unknownOpt.length) {
+      console.error(`Unknown quality ${unknown.length ? `task ${unknown.map((n) => `'${n}'`).join(', ')}` : `optimizer ${unknownOpt.map((n) => `'${n}'`).join(', ')}`}.\n\n${await listing()}`);
       return 2;
     }
     const { runQuality, writeQuality } = await import('./quality/run.js');
     const tasks = select(QUALITY_TASKS, ids, v.filter);
-    const r = await runQuality({ tasks, quick: v.quick, ...(seeds ? { seeds } : {}), ...(backends?.[0] ? { backend: backends[0] } : {}), quiet: v.quiet, ...(v.filter ? { filter: v.filter } : {}) });
+    const optimizers = optIds ? QUALITY_OPTIMIZERS.filter((o) => optIds.includes(o.id)) : undefined;
+    const r = await runQuality({ tasks, ...(optimizers ? { optimizers } : {}), ...(v['theta-dir'] ? { thetaDir: resolve(cwd, v['theta-dir']) } : {}), quick: v.quick, ...(seeds ? { seeds } : {}), ...(backends?.[0] ? { backend: backends[0] } : {}), quiet: v.quiet, ...(v.filter ? { filter: v.filter } : {}) });
     console.log(await writeQuality(r, outDir));
     return 0;
   }

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { adam, applyUpdates, type Optimizer } from '@lopt/optimizers';
+import { adam, applyUpdates, chain, clipByGlobalNorm, type Optimizer } from '@lopt/optimizers';
 import { foldIn, PRNGKey } from '@lopt/random';
 import { loadTheta, saveTheta } from '@lopt/learned-optimizers/node';
 import { initBackend, scope, valueAndGrad } from '@lopt/transforms';
@@ -100,14 +100,14 @@ const score = (c: readonly number[]) => {
 
 /**
  * Meta-trains a learned optimizer on training instances of the task: truncated unrolls of
- * `unroll` steps whose mean loss is differentiated through the inner steps with respect to theta,
- * Adam on theta, the inner state carried over and reset to a new instance every `steps` steps.
+ * `unroll` steps whose mean log loss is differentiated through the inner steps with respect to theta,
+ * Adam on theta (meta-gradient clipped to global norm 1), the inner state carried over and reset to a new instance every `steps` steps.
  */
 async function metaTrain(o: QualityOptimizer, ctx: QualityContext, steps: number, tick: () => void): Promise<{ theta: unknown; iterations: number; seconds: number; skipped: number }> {
   const l = o.learned!;
   const iterations = ctx.quick ? (l.metaSteps?.quick ?? 15) : (l.metaSteps?.full ?? 150);
   const unroll = l.unroll ?? 10;
-  const metaOpt = adam(l.metaLr ?? 1e-3);
+  const metaOpt = chain(clipByGlobalNorm(1), adam(l.metaLr ?? 1e-3));
   let theta = l.lopt.init(PRNGKey(0));
   let metaState = metaOpt.init(theta);
   let instIndex = 0;
@@ -122,7 +122,8 @@ async function metaTrain(o: QualityOptimizer, ctx: QualityContext, steps: number
     let total: tf.Tensor = tf.scalar(0);
     for (let j = 0; j < unroll; j++) {
       const [loss, g] = valueAndGrad((p: unknown) => inst.loss(p, start + j))(opt.getParams(s));
-      total = tf.add(total, loss);
+      // The mean log loss: scale-free across instances whose losses differ by orders of magnitude.
+      total = tf.add(total, tf.log(tf.add(loss, 1e-8)));
       s = opt.update(s, g, { loss });
     }
     return [tf.div(total, unroll) as tf.Scalar, s] as const;
@@ -139,16 +140,17 @@ async function metaTrain(o: QualityOptimizer, ctx: QualityContext, steps: number
     const next = scope(() => {
       const [[value, s], g] = vg(theta, state, t);
       const finite = tf.all(tf.isFinite(tf.concat((tree.leaves(g) as tf.Tensor[]).map((x) => tf.reshape(x, [-1]))))).dataSync()[0] === 1;
-      if (!finite || !Number.isFinite(value.dataSync()[0]!)) return { ok: false as const, s };
+      // NaN/Inf meta-gradients are skipped and counted, never written into theta.
+      if (!finite || !Number.isFinite(value.dataSync()[0]!)) return { ok: 0, s };
       const [updates, ms] = metaOpt.update(g, metaState);
-      return { ok: true as const, s, theta: applyUpdates(theta, updates), metaState: ms };
+      return { ok: 1, s, theta: applyUpdates(theta, updates), metaState: ms };
     });
     tree.dispose(state);
     state = next.s;
-    if (next.ok) {
+    if (next.ok === 1) {
       tree.dispose([theta, metaState]);
-      theta = next.theta;
-      metaState = next.metaState;
+      theta = next.theta!;
+      metaState = next.metaState!;
     } else skipped++;
     t += unroll;
     tick();

@@ -5,22 +5,22 @@ import type { Workload } from '../workload.js';
 import { fixed, fixedLabels } from './fixed.js';
 
 /** The MLP of learned_optimization's no-dependency notebook: 64-128-10, relu, softmax cross-entropy. */
-interface Mlp {
+export interface Mlp {
   w0: tf.Tensor;
   b0: tf.Tensor;
   w1: tf.Tensor;
   b1: tf.Tensor;
 }
-const BATCH = 128;
+export const BATCH = 128;
 
-const mlpParams = (lead: number[]): Mlp => ({
+export const mlpParams = (lead: number[]): Mlp => ({
   w0: fixed([...lead, 64, 128], 0.1, 1),
   b0: fixed([...lead, 128], 0.01, 2),
   w1: fixed([...lead, 128, 10], 0.1, 3),
   b1: fixed([...lead, 10], 0.01, 4),
 });
 
-function mlpLoss(p: Mlp, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
+export function mlpLoss(p: Mlp, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const h = tf.relu(tf.add(tf.matMul(x, p.w0), p.b0));
   const logits = tf.add(tf.matMul(h, p.w1), p.b1);
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, 10), tf.logSoftmax(logits)), -1))) as tf.Scalar;

@@ -21,6 +21,7 @@ export const w1MetaLr: Workload = {
   title: "optax's meta-learning notebook: one outer step (6 inner RMSProp steps through injectHyperparams, 2nd-order meta-gradient, Adam)",
   peers: { torch: 'torch/w1', jax: 'jax/w1' },
   repeats: 200,
+  memory: true,
   setup({ jit: useJit }) {
     const task = linearRegressionTask({ batchSize: N });
     const stream = linearRegressionSamples(PRNGKey(0));
