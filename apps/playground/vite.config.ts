@@ -24,12 +24,18 @@ export default defineConfig({
   worker: {
     format: 'es',
     plugins: () => [browserClean({ root: repo })],
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    // tfjs makes the build slow on a loaded machine; the timing report would be noise.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: { port: 5173 },
+  // Pre-bundled at start, so that the dev server never reloads the page mid-run when the worker
+  // first imports one of them.
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'] },
 });
