@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { ALL_PACKAGES_ID, allPackagesEntry } from './build/all-packages.js';
 import { browserClean } from './build/browser-clean.js';
 import { staticData } from './build/static-data.js';
 
@@ -19,17 +20,24 @@ export default defineConfig({
   resolve: { alias },
   plugins: [
     browserClean({ root: repo }),
+    allPackagesEntry(repo),
     staticData({ dir: `${repo}packages/fashion-mnist-8x8/data`, files: ['train-8x8.bin.gz', 'test-8x8.bin.gz'] }),
   ],
   worker: {
     format: 'es',
     plugins: () => [browserClean({ root: repo })],
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    // The page, and (for the browser-clean check only; the page never loads it) every @lopt package.
+    rolldownOptions: { input: { index: `${here}index.html`, 'all-lopt-packages': ALL_PACKAGES_ID }, checks: { bundlerTimings: false } },
   },
   server: { port: 5173 },
+  // Pre-bundled at start, so that the dev server never reloads the page mid-run when the worker
+  // first imports one of them.
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'] },
 });

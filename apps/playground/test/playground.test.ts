@@ -22,6 +22,8 @@ import { APP_DIR, buildSite, findChromium, launchChromium, serveStatic } from '.
 
 const CHROMIUM = findChromium();
 if (!CHROMIUM) console.log('playground browser tests skipped: no chromium found (apt-get install chromium, or set LOPT_CHROMIUM to a Chromium binary)');
+/** Per test: a loaded 2-core CI machine runs other test files beside this one. */
+const T = 150_000;
 const ARTIFACTS = process.env.LOPT_ARTIFACTS_DIR ?? join(APP_DIR, 'test-artifacts');
 
 /** The same example, key and hyperparameters in Node (wasm): the last step and the theta file. */
@@ -118,7 +120,7 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'meta-lr-wasm.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, T);
 
   it('meta-lr on webgl (SwiftShader): the final numbers equal the Node run within float32 tolerance', async () => {
     const { page, errors } = await open();
@@ -131,7 +133,7 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'meta-lr-webgl.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, T);
 
   it('lopt-fmnist on wasm: loads the bundled data from the site; meta-loss, inner curve and theta equal the Node run', async () => {
     const { page, errors } = await open();
@@ -151,7 +153,7 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'lopt-fmnist-wasm.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, T);
 
   it('webgpu: runs on it where the browser has an adapter, else falls back to webgl with a visible notice', async () => {
     const { page, errors } = await open('?example=meta-lr&backend=webgpu&steps=2');
@@ -170,7 +172,7 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     }
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, T);
 
   it('a failed data load says what failed and where, and the page stays usable', async () => {
     const { page, errors } = await open('?example=lopt-fmnist&backend=wasm&steps=2&unroll=2&batchSize=8');
@@ -190,7 +192,7 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     expect(state).toBe('error');
     expect(await page.textContent('#error')).toMatch(new RegExp(`^Could not load the Fashion-MNIST 8×8 test split from ${where}: @lopt/fashion-mnist-8x8: ${where}test-8x8.bin.gz is not valid gzip data`));
     await page.close();
-  });
+  }, T);
 
   it('stop, change a hyperparameter, start again: a diverging run ends as a stopped run that says why', async () => {
     const { page, errors } = await open();
@@ -215,5 +217,5 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'meta-lr-diverged.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, T);
 });
