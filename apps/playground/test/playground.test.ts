@@ -155,6 +155,18 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.close();
   }, T);
 
+  it('lopt-fmnist on webgl (SwiftShader): meta-loss and inner curve equal the Node run within float32 tolerance', async () => {
+    const { page, errors } = await open();
+    await configure(page, { example: 'lopt-fmnist', backend: 'webgl', steps: 2, hyper: { unroll: '2', batchSize: '16' } });
+    const { state, summary } = await runToEnd(page);
+    expect(state).toBe('finished');
+    expect(await page.textContent('#backend')).toBe('webgl');
+    const node = await nodeRun('lopt-fmnist', 2, { unroll: 2, batchSize: 16 });
+    expectClose([summary.metaLoss as number, ...(summary.inner as number[])], [node.last.metaLoss, ...node.last.inner!], 1e-4);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, T);
+
   it('webgpu: runs on it where the browser has an adapter, else falls back to webgl with a visible notice', async () => {
     const { page, errors } = await open('?example=meta-lr&backend=webgpu&steps=2');
     const hasAdapter = await page.evaluate(async () => {
