@@ -9,7 +9,15 @@ import type { Plugin } from 'vite';
 
 export const ALL_PACKAGES_ID = 'virtual:lopt-all-packages';
 
-/** Names of the public @lopt packages in packages/. */
+/**
+ * Packages that are Node-only as a whole (servers, CLIs), left out of the check, with why. A
+ * package that browsers should use never goes here: move its Node parts behind `./node` instead.
+ */
+export const NODE_ONLY: Readonly<Record<string, string>> = {
+  '@lopt/distributed': 'a learner and workers over Redis (BullMQ) with command-line tools: server-side only',
+};
+
+/** Names of the public @lopt packages in packages/ that must be browser-clean (all but NODE_ONLY). */
 export function publicPackages(repo: string): string[] {
   return readdirSync(join(repo, 'packages'))
     .map((d) => {
@@ -19,7 +27,7 @@ export function publicPackages(repo: string): string[] {
         return undefined;
       }
     })
-    .filter((p): p is { name: string } => p !== undefined && !p.private && p.name.startsWith('@lopt/'))
+    .filter((p): p is { name: string } => p !== undefined && !p.private && p.name.startsWith('@lopt/') && !(p.name in NODE_ONLY))
     .map((p) => p.name)
     .sort();
 }

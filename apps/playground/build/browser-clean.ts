@@ -29,7 +29,7 @@ export function nodeBuiltin(specifier: string): string | undefined {
 export function browserClean(o: { root: string; ownCode?: (file: string) => boolean }): Plugin[] {
   const own = o.ownCode ?? ((f: string) => !f.includes('/node_modules/'));
   const found: Violation[] = [];
-  const rel = (f: string) => relative(o.root, f.split('?')[0]!) || f;
+  const rel = (f: string) => (f.startsWith('\0') ? f.slice(1) : relative(o.root, f.split('?')[0]!) || f);
   const resolveCheck: Plugin = {
     name: 'lopt:browser-clean-resolve',
     enforce: 'pre',

@@ -137,7 +137,7 @@ function draw(): void {
       y: losses,
       width: i === n - 1 ? 2.5 : 1,
     }));
-    spec = { title: 'inner training: each unroll with the current learned optimizer', xLabel: 'inner step', yLabel: ic.label, logY: false };
+    spec = { title: 'inner training: each unroll with the current meta-parameters', xLabel: ic.xLabel ?? 'inner step', yLabel: ic.label, logY: false };
   }
   drawChart(el.innerChart, { ...spec, series });
 }

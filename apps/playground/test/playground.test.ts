@@ -155,6 +155,37 @@ describe.skipIf(!CHROMIUM)('playground in headless chromium', () => {
     await page.close();
   }, T);
 
+  it('lopt-fmnist on webgl (SwiftShader): meta-loss and inner curve equal the Node run within float32 tolerance', async () => {
+    const { page, errors } = await open();
+    await configure(page, { example: 'lopt-fmnist', backend: 'webgl', steps: 2, hyper: { unroll: '2', batchSize: '16' } });
+    const { state, summary } = await runToEnd(page);
+    expect(state).toBe('finished');
+    expect(await page.textContent('#backend')).toBe('webgl');
+    const node = await nodeRun('lopt-fmnist', 2, { unroll: 2, batchSize: 16 });
+    expectClose([summary.metaLoss as number, ...(summary.inner as number[])], [node.last.metaLoss, ...node.last.inner!], 1e-4);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, T);
+
+  it('lstm-quadratic and maml-sinusoid on wasm: the meta-loss and inner curve equal the Node run', async () => {
+    const { page, errors } = await open();
+    const runs: Array<[string, number, Record<string, string>, HyperValues]> = [
+      ['lstm-quadratic', 1, { unrolls: '2', unroll: '3' }, { unrolls: 2, unroll: 3 }],
+      ['maml-sinusoid', 2, { tasks: '2' }, { tasks: 2 }],
+    ];
+    for (const [example, steps, inPage, inNode] of runs) {
+      await configure(page, { example, backend: 'wasm', steps, hyper: inPage });
+      const { state, summary } = await runToEnd(page);
+      expect(state).toBe('finished');
+      const node = await nodeRun(example, steps, inNode);
+      expectClose([summary.metaLoss as number], [node.last.metaLoss], 1e-5);
+      if (node.last.inner) expectClose(summary.inner as number[], [...node.last.inner], 1e-5);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'maml-sinusoid-wasm.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, T);
+
   it('webgpu: runs on it where the browser has an adapter, else falls back to webgl with a visible notice', async () => {
     const { page, errors } = await open('?example=meta-lr&backend=webgpu&steps=2');
     const hasAdapter = await page.evaluate(async () => {

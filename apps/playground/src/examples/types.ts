@@ -54,7 +54,7 @@ export interface PlaygroundExample {
   readonly defaultSeed: number;
   readonly hyperparams: readonly HyperParam[];
   /** What the inner-training chart shows: the per-step `scalars` over outer steps, or each step's unroll. */
-  readonly innerChart: { readonly kind: 'scalars'; readonly keys: readonly string[]; readonly logY?: boolean } | { readonly kind: 'unroll'; readonly label: string };
+  readonly innerChart: { readonly kind: 'scalars'; readonly keys: readonly string[]; readonly logY?: boolean } | { readonly kind: 'unroll'; readonly label: string; readonly xLabel?: string };
   /** File name for the downloaded theta. */
   readonly thetaFileName: string;
   create(o: { seed: number; hyper: HyperValues; env: TrainerEnv }): Promise<Trainer>;
