@@ -50,3 +50,4 @@ export {
   type PretrainedOptions,
   type PretrainedOptimizer,
 } from './celo/index.js';
+export { PerParamRNNLOpt, type PerParamRNNLOptOptions, type PerParamRNNTheta, type PerParamRNNState } from './rnn.js';

@@ -7,6 +7,7 @@ import {
   LSTMLOpt,
   MLPLOpt,
   PerParamMLPLOpt,
+  PerParamRNNLOpt,
   type LearnedOptimizer,
 } from '../src/index.js';
 
@@ -25,5 +26,7 @@ export const BUILTINS: Array<() => LearnedOptimizer> = [
   () => new MLPLOpt(),
   () => new AdafacMLPLOpt(),
   () => new LSTMLOpt(),
+  () => new PerParamRNNLOpt(),
+  () => new PerParamRNNLOpt({ hiddenSize: 4, momentumDecays: [0.5, 0.99] }),
   () => new LSTMLOpt({ hiddenSizes: [6, 4], preprocess: 'logSign', outputScale: 0.1 }),
 ];
