@@ -1,6 +1,7 @@
 import type { Workload } from '../workload.js';
 import { mlpStep, vmapMlp } from './mlp.js';
 import { w1MetaLr } from './w1-meta-lr.js';
+import { w2Fomaml, w2Maml } from './w2-maml.js';
 import { w4LoptEs, w4LoptEsSequential } from './w4-lopt-es.js';
 import { w4LoptGrad } from './w4-lopt-grad.js';
 import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
@@ -11,6 +12,8 @@ import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
  */
 export const WORKLOADS: Workload[] = [
   w1MetaLr,
+  w2Maml,
+  w2Fomaml,
   mlpStep,
   vmapMlp,
   w4LoptGrad,
