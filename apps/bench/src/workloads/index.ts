@@ -1,6 +1,7 @@
 import type { Workload } from '../workload.js';
 import { mlpStep, vmapMlp } from './mlp.js';
 import { w1MetaLr } from './w1-meta-lr.js';
+import { w2Fomaml, w2Maml } from './w2-maml.js';
 import { w3Lstm } from './w3-lstm.js';
 import { w4LoptEs, w4LoptEsSequential } from './w4-lopt-es.js';
 import { w4LoptGrad } from './w4-lopt-grad.js';
@@ -12,9 +13,11 @@ import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
  */
 export const WORKLOADS: Workload[] = [
   w1MetaLr,
+  w2Maml,
+  w2Fomaml,
+  w3Lstm,
   mlpStep,
   vmapMlp,
-  w3Lstm,
   w4LoptGrad,
   w4LoptEs,
   w4LoptEsSequential,

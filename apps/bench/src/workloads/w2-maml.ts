@@ -6,44 +6,28 @@ import { sinusoidFamily, type MLPParams, type SinusoidBatch, type SinusoidConfig
 import { jit, scope, valueAndGrad, vmap } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import type { Workload, WorkloadInstance, WorkloadOptions } from '../workload.js';
+import { fixed } from './fixed.js';
 
 /** Meta-batches cycled through by the timed steps (sampled in setup: data generation is not timed, as in the peers). */
 const BATCHES = 100;
 
 /**
- * The fixed input of `check()`, easy to rebuild in Python: MLP 1-40-40-1 with
- * W_l[i, j] = 0.1·sin(i + 2j + l) and b_l[j] = 0.01·cos(j + l) (l = 0, 1, 2; W_l is [in, out]);
- * task t = 0…3 has amplitude 0.1 + 0.1t and phase 0.5t; support x[t, k] = −5 + 10·(t·20 + k)/80,
- * query x[t, k] = −4.9 + 9.8·((7·(t·20 + k)) mod 80)/80 (k = 0…19), y = A·sin(x + φ). The value is
- * the batched MAML meta-loss (one inner SGD step at 0.1, mean over tasks of the query MSE);
- * JAX in float64 gives 0.0370585587, eager PyTorch (float32, the peer's batched loss) 0.0370585546, lopt 0.0370585583.
+ * The fixed input of `check()`, as the peers build it (peers/protocol.py `fixed_maml`): MLP
+ * 1-40-40-1 with w_l = fixed([fan_in, fan_out], 1/√fan_in, 10l + 1), b_l = fixed([fan_out], 0.01,
+ * 10l + 2) (l = 0, 1, 2), and 4 tasks of K = 20 points: support x = fixed([4, 20, 1], 5, 100),
+ * y = fixed([4, 20, 1], 0.3, 200), query x with offset 300, y with 400. The value is the batched
+ * MAML meta-loss (one inner SGD step at 0.1, mean over tasks of the query MSE).
  */
 export function w2CheckInput(): { theta: MLPParams; tasks: MAMLTask<SinusoidBatch, SinusoidConfig> } {
   return scope(() => {
     const sizes = [1, 40, 40, 1];
     const theta = sizes.slice(1).map((out, l) => {
       const fin = sizes[l]!;
-      const w = Float32Array.from({ length: fin * out }, (_, n) => 0.1 * Math.sin(Math.floor(n / out) + 2 * (n % out) + l));
-      const b = Float32Array.from({ length: out }, (_, j) => 0.01 * Math.cos(j + l));
-      return { w: tf.tensor2d(w, [fin, out]), b: tf.tensor1d(b) };
+      return { w: fixed([fin, out], 1 / Math.sqrt(fin), 10 * l + 1), b: fixed([out], 0.01, 10 * l + 2) };
     });
-    const T = 4;
-    const K = 20;
-    const amp = Array.from({ length: T }, (_, t) => 0.1 + 0.1 * t);
-    const ph = Array.from({ length: T }, (_, t) => 0.5 * t);
-    const batch = (x: (n: number) => number): SinusoidBatch => {
-      const xs = Float32Array.from({ length: T * K }, (_, n) => x(n));
-      const ys = Float32Array.from(xs, (v, n) => amp[Math.floor(n / K)]! * Math.sin(v + ph[Math.floor(n / K)]!));
-      return { x: tf.tensor3d(xs, [T, K, 1]), y: tf.tensor3d(ys, [T, K, 1]) };
-    };
-    return {
-      theta,
-      tasks: {
-        config: { amplitude: tf.tensor1d(amp), phase: tf.tensor1d(ph) },
-        support: batch((n) => -5 + (10 * n) / (T * K)),
-        query: batch((n) => -4.9 + (9.8 * ((7 * n) % (T * K))) / (T * K)),
-      },
-    };
+    const batch = (offset: number): SinusoidBatch => ({ x: fixed([4, 20, 1], 5, offset), y: fixed([4, 20, 1], 0.3, offset + 100) });
+    // The sinusoid loss reads only the points; the configs are there because the family asks for them.
+    return { theta, tasks: { config: { amplitude: tf.ones([4]), phase: tf.zeros([4]) }, support: batch(100), query: batch(300) } };
   });
 }
 
@@ -54,7 +38,7 @@ export function w2CheckInput(): { theta: MLPParams; tasks: MAMLTask<SinusoidBatc
  */
 function w2(firstOrder: boolean): Workload {
   return {
-    id: firstOrder ? 'w2-fomaml' : 'w2-maml',
+    id: firstOrder ? 'w2-maml-fo' : 'w2-maml',
     title: `the "MAML in JAX" tutorial: one batched MAML meta-step, 4 tasks, K = 20, ${firstOrder ? 'first order (FOMAML)' : 'second order'}, Adam`,
     peers: { torch: 'torch/w2', jax: 'jax/w2' },
     setup({ jit: useJit, quick }: WorkloadOptions): WorkloadInstance {
