@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { adam, applyUpdates, optaxOptimizer, sgd, type GradientTransformation } from '@lopt/optimizers';
+import { adam, optaxOptimizer, sgd, type GradientTransformation } from '@lopt/optimizers';
 import { PRNGKey, foldIn, split, type Key } from '@lopt/random';
 import { fashionMnistMlpTask, type Task } from '@lopt/tasks';
 import { scope } from '@lopt/transforms';
@@ -13,6 +13,7 @@ import {
   TruncatedPES,
   VectorizedLOptTruncatedStep,
   clipLoss,
+  MetaTrainer,
   type GradientEstimator,
 } from '@lopt/gradient-estimators';
 import type { Example, ExampleContext } from '../context.js';
@@ -41,40 +42,24 @@ interface PhaseResult {
 }
 
 /**
- * Meta-trains theta with an estimator and Adam (the notebook's outer loop): estimate, skip a
- * non-finite gradient, update, carry the worker state.
+ * Meta-trains theta with one estimator and Adam through the MetaTrainer (learned_optimization's
+ * GradientLearner loop): a non-finite meta-gradient is skipped and counted, never applied.
  */
-function metaTrain(ctx: ExampleContext, label: string, est: GradientEstimator, theta0: any, metaLr: number, steps: number, key: Key): PhaseResult {
-  const opt = adam(metaLr);
-  let theta = tree.clone(theta0);
-  let optState = opt.init(theta);
-  const ks = split(key, 2);
-  let worker = est.initWorkerState(theta, ks.at(0));
-  const metaLosses: number[] = [];
-  let skipped = 0;
+async function metaTrain(ctx: ExampleContext, label: string, est: GradientEstimator, theta0: any, metaLr: number, steps: number, key: Key): Promise<PhaseResult> {
   const bar = ctx.progress(steps, label);
+  const trainer = new MetaTrainer({
+    metaInit: { init: () => tree.clone(theta0) },
+    thetaOpt: adam(metaLr),
+    gradientEstimators: [est],
+    onStep: (r) => bar.tick({ metaLoss: r.metaLoss.toFixed(3) }),
+  });
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    const out = est.computeGradientEstimate(theta, foldIn(ks.at(1), i), worker);
-    const finite = (tree.leaves(out.grad) as tf.Tensor[]).every((g) => tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0] === 1));
-    const loss = out.metaLoss.dataSync()[0]!;
-    metaLosses.push(loss);
-    if (finite) {
-      const next = scope(() => {
-        const [u, s] = opt.update(out.grad, optState, theta);
-        return { theta: applyUpdates(theta, u), optState: s };
-      });
-      tree.dispose([theta, optState]);
-      ({ theta, optState } = next);
-    } else skipped++;
-    tree.dispose([worker, out.grad, out.metaLoss]);
-    worker = out.state;
-    bar.tick({ metaLoss: loss.toFixed(3) });
-  }
+  const { state, records } = await trainer.train({ key, steps });
   bar.stop();
   const secondsPerStep = (performance.now() - t0) / 1000 / Math.max(steps, 1);
-  tree.dispose([worker, optState]);
-  return { name: label, metaLosses, skipped, secondsPerStep, theta };
+  const theta = tree.clone(trainer.getMetaParams(state));
+  trainer.dispose(state);
+  return { name: label, metaLosses: records.map((r) => r.metaLoss), skipped: state.skipped, secondsPerStep, theta };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -130,7 +115,8 @@ export const loptFmnist: Example = {
       ['(d) TruncatedGrad, 32 tasks, resets at 100', new TruncatedGrad({ truncatedStep: truncated(32), maxTasksPerBatch: 8 }), 1e-4],
       ['(e) TruncatedPES, 32 tasks, resets at 100', new TruncatedPES({ truncatedStep: truncated(32), std: 0.01 }), 1e-4],
     ];
-    const results: PhaseResult[] = phases.map(([name, est, lr], i) => metaTrain(ctx, name, est, theta0, lr, S, k(10 + i)));
+    const results: PhaseResult[] = [];
+    for (const [i, [name, est, lr]] of phases.entries()) results.push(await metaTrain(ctx, name, est, theta0, lr, S, k(10 + i)));
     const lcurves: Record<string, number[]> = {};
     for (const r of results) lcurves[r.name] = innerCurve(task, lopt, r.theta, k(1), evalTasks, 100);
 
@@ -147,7 +133,7 @@ export const loptFmnist: Example = {
       lossTransform: clipLoss(3),
     });
     const mlpTheta0 = mlp.init(PRNGKey(ctx.seed + 1));
-    const mlpResult = metaTrain(ctx, 'MLPLOpt, TruncatedPES, 8 tasks', new TruncatedPES({ truncatedStep: mlpStep, std: 0.01 }), mlpTheta0, 1e-3, mlpSteps, k(20));
+    const mlpResult = await metaTrain(ctx, 'MLPLOpt, TruncatedPES, 8 tasks', new TruncatedPES({ truncatedStep: mlpStep, std: 0.01 }), mlpTheta0, 1e-3, mlpSteps, k(20));
 
     // Fresh tasks (keys never used in meta-training): Adam over a learning-rate grid vs the learned optimizers at step 100.
     const fresh = k(99);
