@@ -1,6 +1,7 @@
 import type { Workload } from '../workload.js';
 import { mlpStep, vmapMlp } from './mlp.js';
 import { w1MetaLr } from './w1-meta-lr.js';
+import { w7EsInProcess, w7EsWorkers } from './w7-workers.js';
 
 /**
  * The bench's workloads, in the order they run and print. One line per workload: add yours here
@@ -10,6 +11,8 @@ export const WORKLOADS: Workload[] = [
   w1MetaLr,
   mlpStep,
   vmapMlp,
+  w7EsInProcess,
+  w7EsWorkers,
 ];
 
 /** Adds a workload to the speed table (ids must be unique). */
