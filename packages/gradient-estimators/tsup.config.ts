@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.base';
 
-// Two entries: the browser-safe main one, and `./node` with checkpoint files, the metrics log and
-// the worker_threads pool (its worker script is an entry of its own).
-export default defineConfig(libraryConfig({ entry: ['src/index.ts', 'src/node.ts'] }));
+// Three entries: the browser-safe main one, `./node` (checkpoint files, the metrics log, the
+// worker_threads pool) and the pool's worker script, which the pool loads from beside itself.
+export default defineConfig(libraryConfig({ entry: { index: 'src/index.ts', node: 'src/node.ts', worker: 'src/node/worker.ts' } }));

@@ -249,6 +249,22 @@ describe('MetaTrainer checkpoints', () => {
     expect(() => encodeCheckpoint({ ...state, step: -1 })).toThrow('encodeCheckpoint: step must be a non-negative integer, got -1');
   });
 
+  it("an estimator's error reaches the caller and leaves no tensors behind", async () => {
+    const boom: GradientEstimator<Theta, null> = {
+      name: 'Boom',
+      initWorkerState: () => null,
+      computeGradientEstimate: () => {
+        throw new Error('boom');
+      },
+    };
+    const trainer = new MetaTrainer<Theta>({ metaInit: metaInit(), thetaOpt: adam(0.01), gradientEstimators: [quadraticEstimator(), boom] });
+    const s = await trainer.init(PRNGKey(0));
+    const before = tf.memory().numTensors;
+    await expect(trainer.update(s)).rejects.toThrow('boom');
+    expect(tf.memory().numTensors).toBe(before);
+    trainer.dispose(s);
+  });
+
   it('bad options are clear errors', () => {
     expect(() => new MetaTrainer({ metaInit: metaInit(), thetaOpt: adam(0.1) })).toThrow('MetaTrainer: gradientEstimators (a non-empty array) or pool is required');
     expect(() => new MetaTrainer({ metaInit: metaInit(), thetaOpt: adam(0.1), gradientEstimators: [] })).toThrow('inProcessPool: gradientEstimators must be a non-empty array');

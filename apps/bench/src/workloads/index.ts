@@ -6,6 +6,7 @@ import { w3Lstm } from './w3-lstm.js';
 import { w4LoptEs, w4LoptEsSequential } from './w4-lopt-es.js';
 import { w4LoptGrad } from './w4-lopt-grad.js';
 import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
+import { w7EsInProcess, w7EsWorkers } from './w7-workers.js';
 
 /**
  * The bench's workloads, in the order they run and print. One line per workload: add yours here
@@ -24,6 +25,8 @@ export const WORKLOADS: Workload[] = [
   w5Truncated1,
   w5Truncated8,
   w5Truncated32,
+  w7EsInProcess,
+  w7EsWorkers,
 ];
 
 /** Adds a workload to the speed table (ids must be unique). */

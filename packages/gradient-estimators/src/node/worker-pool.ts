@@ -49,13 +49,8 @@ interface Slot {
   onFail?: ((e: Error) => void) | undefined;
 }
 
-const here = (() => {
-  try {
-    return import.meta.url;
-  } catch {
-    return pathToFileURL(__filename).href;
-  }
-})();
+// This module's URL: import.meta.url in ESM (and the sources), __filename in the CommonJS build.
+const here: string = typeof __filename === 'string' && !import.meta?.url ? pathToFileURL(__filename).href : import.meta.url;
 
 /** The worker script, and whether it must run through tsx (the workspace runs the sources). */
 function workerScript(): { url: URL; ts: boolean } {

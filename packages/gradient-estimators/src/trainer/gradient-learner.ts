@@ -10,6 +10,7 @@ import { optaxOptimizer, type GradientTransformation, type Optimizer } from '@lo
 import { flatten, formatPath, isTensor } from '@lopt/tree';
 import { scope } from '@lopt/transforms';
 import type { GradientEstimate, GradientEstimator } from '../base.js';
+import { inProcessPool } from './pool.js';
 
 /** What `init(key)` makes theta from: a LearnedOptimizer, or any `{init(key)}` (MetaInitializer). */
 export interface MetaInitializer<T> {
@@ -223,13 +224,7 @@ export async function gradientWorkerCompute<T, W>(
   if (gradientEstimators.length !== unrollStates.length) {
     throw new Error(`gradientWorkerCompute: ${gradientEstimators.length} estimators but ${unrollStates.length} worker states`);
   }
-  const keys = estimatorKeys(key, gradientEstimators.length);
-  const estimates: GradientEstimate<T, W>[] = [];
-  for (let i = 0; i < gradientEstimators.length; i++) {
-    const e = await gradientEstimators[i]!.computeGradientEstimate(theta, keys[i]!, unrollStates[i]!);
-    disposeReplaced(unrollStates[i], e.state);
-    estimates.push(e);
-  }
+  const estimates = await inProcessPool(gradientEstimators).computeEstimates(theta, estimatorKeys(key, gradientEstimators.length), unrollStates);
   return aggregateEstimates(
     theta,
     estimates,

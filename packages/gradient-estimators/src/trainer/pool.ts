@@ -4,7 +4,9 @@
  * theta, one key and one worker state per estimator, and gets the estimates back in estimator
  * order, so averaging (in the learner's thread) does not depend on where or when they ran.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
+import { flatten, isTensor } from '@lopt/tree';
 import type { GradientEstimate, GradientEstimator } from '../base.js';
 import { disposeReplaced } from './gradient-learner.js';
 
@@ -46,10 +48,16 @@ export function inProcessPool<T, W>(gradientEstimators: readonly GradientEstimat
       check('computeEstimates', keys.length);
       check('computeEstimates', states.length);
       const out: GradientEstimate<T, W>[] = [];
-      for (let i = 0; i < keys.length; i++) {
-        const e = await gradientEstimators[i]!.computeGradientEstimate(theta, keys[i]!, states[i]!);
-        disposeReplaced(states[i], e.state);
-        out.push(e);
+      try {
+        for (let i = 0; i < keys.length; i++) {
+          const e = await gradientEstimators[i]!.computeGradientEstimate(theta, keys[i]!, states[i]!);
+          disposeReplaced(states[i], e.state);
+          out.push(e);
+        }
+      } catch (e) {
+        // The estimates made before the failure are freed (the worker states stay with the caller).
+        for (const x of out) tf.dispose([...(flatten(x.grad)[0].filter(isTensor) as tf.Tensor[]), x.metaLoss]);
+        throw e;
       }
       return out;
     },
