@@ -186,6 +186,17 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
       }
       const bad = checkResultFields(d, cfg.maxMessageBytes) ?? (typeof d.state !== 'string' ? 'state must be a base64 string' : d.state.length > Math.ceil((cfg.maxMessageBytes * 4) / 3) + 4 ? 'oversize: the worker state' : null);
       if (bad) return reject(bad.startsWith('oversize') ? 'oversize' : 'malformed', bad, job);
+      // Every payload is validated first, whatever its ids say.
+      let msg;
+      try {
+        msg = readMessage(fromB64(d.estimate), cfg.maxMessageBytes);
+        checkTree(msg, 'grad', thetaSpec, { finite: true });
+        if (typeof msg.meta.metaLoss !== 'number' || !Number.isFinite(msg.meta.metaLoss)) throw new WireError('nonFinite', `metaLoss is ${String(msg.meta.metaLoss)}`);
+        readMessage(fromB64(d.state as string), cfg.maxMessageBytes);
+      } catch (e) {
+        if (e instanceof WireError) return reject(e.reason, e.message, job);
+        throw e;
+      }
       if (d.epoch !== epoch) {
         stats.obsolete++;
         return;
@@ -199,16 +210,6 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
         return;
       }
       if (d.thetaVersion > stats.version) return reject('malformed', `theta version ${d.thetaVersion} is newer than the learner's ${stats.version}`, job);
-      let msg;
-      try {
-        msg = readMessage(fromB64(d.estimate), cfg.maxMessageBytes);
-        checkTree(msg, 'grad', thetaSpec, { finite: true });
-        if (typeof msg.meta.metaLoss !== 'number' || !Number.isFinite(msg.meta.metaLoss)) throw new WireError('nonFinite', `metaLoss is ${String(msg.meta.metaLoss)}`);
-        readMessage(fromB64(d.state as string), cfg.maxMessageBytes);
-      } catch (e) {
-        if (e instanceof WireError) return reject(e.reason, e.message, job);
-        throw e;
-      }
       if (d.attempt > 1) stats.retried++;
       const staleness = stats.version - d.thetaVersion;
       if (staleness > cfg.maxStaleness) {
@@ -239,7 +240,7 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
     }
   };
 
-  const worker = new Worker(resultsQueue(cfg.run), handle, { connection: redis.duplicate(), prefix: PREFIX, concurrency: 1, drainDelay: 1, lockDuration: 60_000 });
+  const worker = new Worker(resultsQueue(cfg.run), handle, { connection: connect(opts.redisUrl, 'lopt-learner-results'), prefix: PREFIX, concurrency: 1, drainDelay: 1, lockDuration: 60_000 });
   worker.on('error', (err) => log({ event: 'error', error: err.message }));
   worker.on('failed', (job, err) => {
     // A bug in handling must not pass silently, but never takes the learner down.
