@@ -1,12 +1,13 @@
 /**
  * The learner's checkpoint: theta, the outer optimizer's state, the step, the counters and every
- * slot's pending job (its seq and worker state), in one wire message written atomically (a temp
- * file, fsync, rename), so a crash leaves the previous checkpoint or the new one, never a mix.
- *
- * (To be replaced by @lopt/gradient-estimators' MetaTrainer checkpoint functions when they land.)
+ * slot's pending job (its seq and worker state), in one wire message written atomically with
+ * @lopt/gradient-estimators' `writeFileAtomic` (temp file, fsync, rename, directory fsync), so a
+ * crash leaves the previous checkpoint or the new one, never a mix. (The MetaTrainer's own
+ * checkpoint has no place for the slots' pending jobs, which a distributed learner must resume.)
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@lopt/gradient-estimators/node';
 import { buildTree, readMessage, writeMessage, type TreeSpec } from './wire.js';
 
 export const CHECKPOINT_FILE = 'learner-checkpoint.lopt';
@@ -30,23 +31,7 @@ export async function writeCheckpoint(dir: string, c: LearnerCheckpoint): Promis
     { outer: c.outerState },
   );
   const path = join(dir, CHECKPOINT_FILE);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  const d = await open(dirname(path), 'r');
-  try {
-    await d.sync();
-  } catch {
-    // Some filesystems cannot fsync a directory; the rename is still atomic.
-  } finally {
-    await d.close();
-  }
+  await writeFileAtomic(path, bytes);
   return path;
 }
 

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import type { Optimizer } from '@lopt/optimizers';
 import type { LearnedOptimizer } from '@lopt/learned-optimizers';
 import type { GradientEstimator } from '@lopt/gradient-estimators';
@@ -95,7 +95,7 @@ export function resolveConfig<T, W>(c: DistributedConfig<T, W>): ResolvedConfig<
   };
 }
 
-/** A JSON config names factories exported by @lopt packages: `{"use": "@lopt/tasks#quadraticFamily", "args": [{"dim": 4}]}`. */
+/** A JSON config names factories exported by @lopt packages or by modules beside it: `{"use": "@lopt/tasks#quadraticFamily", "args": [{"dim": 4}]}`. */
 interface FactoryRef {
   readonly use: string;
   readonly args?: readonly unknown[];
@@ -103,29 +103,32 @@ interface FactoryRef {
 
 const isRef = (x: unknown): x is FactoryRef => typeof x === 'object' && x !== null && typeof (x as FactoryRef).use === 'string';
 
-async function build(ref: unknown, field: string, refs: Record<string, unknown>): Promise<unknown> {
-  if (!isRef(ref)) throw new Error(`config: ${field} must be {"use": "@lopt/<package>#<export>", "args": [...]}`);
-  const m = /^(@lopt\/[a-z0-9-]+)#([A-Za-z_$][\w$]*)$/.exec(ref.use);
-  if (!m) throw new Error(`config: ${field}.use must name an export of an @lopt package as "@lopt/<package>#<export>", got ${JSON.stringify(ref.use)}`);
+async function build(ref: unknown, field: string, refs: Record<string, unknown>, base: string): Promise<unknown> {
+  if (!isRef(ref)) throw new Error(`config: ${field} must be {"use": "@lopt/<package>#<export>" or "./file.js#<export>", "args": [...]}`);
+  const m = /^(@lopt\/[a-z0-9-]+|\.{1,2}\/[^#]+)#([A-Za-z_$][\w$]*)$/.exec(ref.use);
+  if (!m) throw new Error(`config: ${field}.use must name an export of an @lopt package or of a module beside the config, as "@lopt/<package>#<export>" or "./file.js#<export>", got ${JSON.stringify(ref.use)}`);
+  const spec = m[1]!.startsWith('.') ? pathToFileURL(resolve(base, m[1]!)).href : m[1]!;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(m[1]!)) as Record<string, unknown>;
+    mod = (await import(spec)) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`config: ${field}: cannot import ${m[1]} (${(e as Error).message})`);
   }
   const f = mod[m[2]!];
   if (typeof f !== 'function') throw new Error(`config: ${field}: ${m[1]} has no export ${m[2]}`);
-  // "$taskFamily" / "$learnedOptimizer" in args stand for the objects built before.
-  const args = (ref.args ?? []).map((a) => (typeof a === 'string' && a.startsWith('$') && a.slice(1) in refs ? refs[a.slice(1)] : a));
+  // "$taskFamily" / "$learnedOptimizer" in args stand for the objects built before; nested {"use"} are built too.
+  const args = await Promise.all(
+    (ref.args ?? []).map((a, i) => (typeof a === 'string' && a.startsWith('$') && a.slice(1) in refs ? refs[a.slice(1)] : isRef(a) ? build(a, `${field}.args[${i}]`, refs, base) : a)),
+  );
   const isClass = /^class[\s{]/.test(Function.prototype.toString.call(f));
   return isClass ? new (f as new (...a: unknown[]) => unknown)(...args) : (f as (...a: unknown[]) => unknown)(...args);
 }
 
-async function fromJson(json: Record<string, unknown>): Promise<DistributedConfig> {
-  const taskFamily = await build(json.taskFamily, 'taskFamily', {});
-  const learnedOptimizer = (await build(json.learnedOptimizer, 'learnedOptimizer', {})) as LearnedOptimizer;
-  const estimator = (await build(json.estimator, 'estimator', { taskFamily, learnedOptimizer })) as GradientEstimator;
-  let outer = await build(json.outerOptimizer, 'outerOptimizer', {});
+async function fromJson(json: Record<string, unknown>, base: string): Promise<DistributedConfig> {
+  const taskFamily = await build(json.taskFamily, 'taskFamily', {}, base);
+  const learnedOptimizer = (await build(json.learnedOptimizer, 'learnedOptimizer', {}, base)) as LearnedOptimizer;
+  const estimator = (await build(json.estimator, 'estimator', { taskFamily, learnedOptimizer }, base)) as GradientEstimator;
+  let outer = await build(json.outerOptimizer, 'outerOptimizer', {}, base);
   // A GradientTransformation (adam(...)) is wrapped as an Optimizer.
   if (outer && typeof (outer as Optimizer).getParams !== 'function') {
     const { optaxOptimizer } = await import('@lopt/optimizers');
@@ -151,7 +154,7 @@ export async function loadConfig(path: string): Promise<ResolvedConfig> {
     } catch (e) {
       throw new Error(`config ${path}: ${(e as Error).message}`);
     }
-    raw = await fromJson(json as Record<string, unknown>);
+    raw = await fromJson(json as Record<string, unknown>, dirname(abs));
   } else {
     let mod: { default?: unknown };
     try {

@@ -4,6 +4,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { PRNGKey } from '@lopt/random';
 import { isTensor, leaves, map } from '@lopt/tree';
 import { initBackend } from '@lopt/transforms';
+import { applyAggregatedGradient } from '@lopt/gradient-estimators';
 import { readCheckpoint, writeCheckpoint, type SlotSnapshot } from './checkpoint.js';
 import type { ResolvedConfig } from './config.js';
 import { checkResultFields, connect, epochKey, fromB64, jobsQueue, PREFIX, resultsQueue, statusKey, thetaKey, workJobId, type ResultJob, type WorkJob } from './protocol.js';
@@ -40,6 +41,8 @@ export interface LearnerStats {
   /** Jobs waiting for a result at the end (one per slot). */
   pending: number;
   restarts: number;
+  /** Outer steps skipped because the averaged estimate was not finite (never written into theta). */
+  skippedNonFinite?: number;
   /** Seconds from the first job to the last step, and the learner's own seconds spent on results. */
   wallS: number;
   learnerS: number;
@@ -69,11 +72,6 @@ export function thetaDigest(theta: unknown): string {
   const h = createHash('sha256');
   for (const l of leaves(theta)) if (isTensor(l)) h.update(new Uint8Array((l.dataSync() as Float32Array).slice().buffer));
   return h.digest('hex');
-}
-
-/** Replaces `old`'s tensors by `next`'s, disposing those `next` does not reuse. */
-function replaceTree(old: unknown, next: unknown): void {
-  disposeTree(old, new Set(leaves(next).filter(isTensor)));
 }
 
 /**
@@ -148,6 +146,7 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
   log({ event: 'started', epoch, step: stats.step, version: stats.version, slots: cfg.slots });
 
   let buffer: unknown[] = [];
+  let pendingLoss: number[] = [];
   let finish!: (s: LearnerStats) => void;
   let fail!: (e: Error) => void;
   const done = new Promise<LearnerStats>((res, rej) => {
@@ -163,11 +162,18 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
 
   const apply = async () => {
     const mean = buffer.length === 1 ? buffer[0] : map((...gs: tf.Tensor[]) => tf.tidy(() => tf.div(tf.addN(gs), gs.length)), buffer[0], ...buffer.slice(1));
-    const next = outer.update(outerState, mean);
-    replaceTree(outerState, next);
-    disposeTree([mean, buffer], new Set(leaves(next).filter(isTensor)));
+    const meanLoss = tf.scalar(pendingLoss.reduce((a, b) => a + b, 0) / pendingLoss.length);
+    // The MetaTrainer's update (checks the structure, skips a non-finite mean, disposes what it replaces).
+    const up = applyAggregatedGradient(outer, { thetaOptState: outerState }, { thetaGrads: mean, meanLoss });
+    outerState = up.state.thetaOptState;
+    disposeTree([mean, buffer, meanLoss], new Set(leaves(outerState).filter(isTensor)));
     buffer = [];
-    outerState = next;
+    pendingLoss = [];
+    if (!up.applied) {
+      stats.skippedNonFinite = (stats.skippedNonFinite ?? 0) + 1;
+      log({ event: 'skipped', reason: up.skippedReason });
+      return;
+    }
     stats.step++;
     stats.version++;
     await publish();
@@ -186,6 +192,17 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
       }
       const bad = checkResultFields(d, cfg.maxMessageBytes) ?? (typeof d.state !== 'string' ? 'state must be a base64 string' : d.state.length > Math.ceil((cfg.maxMessageBytes * 4) / 3) + 4 ? 'oversize: the worker state' : null);
       if (bad) return reject(bad.startsWith('oversize') ? 'oversize' : 'malformed', bad, job);
+      // Every payload is validated first, whatever its ids say.
+      let msg;
+      try {
+        msg = readMessage(fromB64(d.estimate), cfg.maxMessageBytes);
+        checkTree(msg, 'grad', thetaSpec, { finite: true });
+        if (typeof msg.meta.metaLoss !== 'number' || !Number.isFinite(msg.meta.metaLoss)) throw new WireError('nonFinite', `metaLoss is ${String(msg.meta.metaLoss)}`);
+        readMessage(fromB64(d.state as string), cfg.maxMessageBytes);
+      } catch (e) {
+        if (e instanceof WireError) return reject(e.reason, e.message, job);
+        throw e;
+      }
       if (d.epoch !== epoch) {
         stats.obsolete++;
         return;
@@ -199,16 +216,6 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
         return;
       }
       if (d.thetaVersion > stats.version) return reject('malformed', `theta version ${d.thetaVersion} is newer than the learner's ${stats.version}`, job);
-      let msg;
-      try {
-        msg = readMessage(fromB64(d.estimate), cfg.maxMessageBytes);
-        checkTree(msg, 'grad', thetaSpec, { finite: true });
-        if (typeof msg.meta.metaLoss !== 'number' || !Number.isFinite(msg.meta.metaLoss)) throw new WireError('nonFinite', `metaLoss is ${String(msg.meta.metaLoss)}`);
-        readMessage(fromB64(d.state as string), cfg.maxMessageBytes);
-      } catch (e) {
-        if (e instanceof WireError) return reject(e.reason, e.message, job);
-        throw e;
-      }
       if (d.attempt > 1) stats.retried++;
       const staleness = stats.version - d.thetaVersion;
       if (staleness > cfg.maxStaleness) {
@@ -217,6 +224,7 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
         buffer.push(buildTree(msg, 'grad', thetaSpec));
         stats.applied++;
         stats.metaLoss.push(msg.meta.metaLoss);
+        pendingLoss.push(msg.meta.metaLoss);
       }
       slots[d.slot] = { seq: slot.seq + 1, state: d.state as string };
       let stepped = false;
@@ -239,7 +247,7 @@ export async function runLearner(cfg: ResolvedConfig, opts: LearnerOptions): Pro
     }
   };
 
-  const worker = new Worker(resultsQueue(cfg.run), handle, { connection: redis.duplicate(), prefix: PREFIX, concurrency: 1, drainDelay: 1, lockDuration: 60_000 });
+  const worker = new Worker(resultsQueue(cfg.run), handle, { connection: connect(opts.redisUrl, 'lopt-learner-results'), prefix: PREFIX, concurrency: 1, drainDelay: 1, lockDuration: 60_000 });
   worker.on('error', (err) => log({ event: 'error', error: err.message }));
   worker.on('failed', (job, err) => {
     // A bug in handling must not pass silently, but never takes the learner down.

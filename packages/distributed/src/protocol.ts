@@ -69,5 +69,8 @@ export const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 /** An ioredis connection as BullMQ wants it (commands wait across reconnects instead of failing). */
 export function connect(url: string, name: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name, retryStrategy: (n) => Math.min(100 * n, 1000) });
+  const r = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name, retryStrategy: (n) => Math.min(100 * n, 1000) });
+  // ioredis reconnects by itself; the learner and workers report connection errors through BullMQ's 'error' events.
+  r.on('error', () => {});
+  return r;
 }

@@ -65,8 +65,9 @@ export interface SpawnedScript {
  * (a learner and workers) and kill some of them.
  */
 export function spawnScript(file: string, args: readonly string[] = [], opts: { env?: Record<string, string> } = {}): SpawnedScript {
-  const tsx = require.resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsx, '--tsconfig', `${ROOT}tsconfig.json`, file, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsx as a loader in the one process (the tsx CLI would run the script in a child of its own,
+  // which a SIGKILL of the CLI leaves running).
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, env: { ...process.env, TSX_TSCONFIG_PATH: `${ROOT}tsconfig.json`, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let all = '';
   let partial = '';
