@@ -64,3 +64,16 @@ def fixed_maml():
         params += [fixed([fi, fo], 1 / np.sqrt(fi), 10 * l + 1), fixed([fo], 0.01, 10 * l + 2)]
     batch = [fixed([4, 20, 1], 5, 100), fixed([4, 20, 1], 0.3, 200), fixed([4, 20, 1], 5, 300), fixed([4, 20, 1], 0.3, 400)]
     return params, batch
+
+
+def fixed_lopt(tasks=8, steps=10, batch=128):
+    """The fixed input of the learned-optimizer (W4) checks: the per-parameter MLP's theta
+    w0 = fixed([3, 64], 1, 1), b0 = 0, w1 = fixed([64, 2], 1, 2), b1 = 0; per task the MLP
+    64-128-10 w0 = fixed([T, 64, 128], 0.02, 3), b0 = 0, w1 = fixed([T, 128, 10], 0.02, 4), b1 = 1;
+    images 0.5 + fixed([steps, T, batch, 64], 0.5, 5), labels fixed_labels([steps, T, batch], 10).
+    The check is the meta-loss: the mean over tasks of the mean of the `steps` inner losses."""
+    theta = [fixed([3, 64], 1, 1), np.zeros([64], np.float32), fixed([64, 2], 1, 2), np.zeros([2], np.float32)]
+    params = [fixed([tasks, 64, 128], 0.02, 3), np.zeros([tasks, 128], np.float32), fixed([tasks, 128, 10], 0.02, 4), np.ones([tasks, 10], np.float32)]
+    x = 0.5 + fixed([steps, tasks, batch, 64], 0.5, 5)
+    y = fixed_labels([steps, tasks, batch], 10)
+    return theta, params, x, y

@@ -25,6 +25,8 @@ export const HOW_TO_GET_PEERS =
 /** The python the peers run with: LOPT_PYTHON, else the --setup-peers virtualenv, else python3 on PATH; and what it can import. */
 export function findPeerPython(): PeerPython {
   if (process.env.LOPT_NO_PEERS === '1') return { why: 'LOPT_NO_PEERS=1' };
+  const given = process.env.LOPT_PYTHON;
+  if (given && given.includes('/') && !existsSync(given)) return { why: `LOPT_PYTHON=${given} does not exist` };
   const candidates = [process.env.LOPT_PYTHON, join(PEER_VENV, 'bin', 'python'), 'python3'].filter((p): p is string => !!p);
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;

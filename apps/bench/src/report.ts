@@ -12,6 +12,8 @@ export interface Ratio {
   readonly torch?: number;
   readonly jax?: number;
   readonly fastestPeer?: number;
+  /** The same from the minimums (steadier on a loaded machine). */
+  readonly min?: { readonly torch?: number; readonly jax?: number; readonly fastestPeer: number };
 }
 
 export interface WorkloadReport {
@@ -66,10 +68,12 @@ export function versions(): Record<string, string> {
 
 /** lopt / peer ratios (medians) for each backend and mode of one workload. */
 export function ratios(lopt: readonly TimingResult[], peers: readonly PeerResult[]): Ratio[] {
-  const peerMedian = (f: Framework) => peers.find((p) => p.framework === f && p.stats)?.stats?.median;
-  const [t, j] = [peerMedian('torch'), peerMedian('jax')];
+  const peerStat = (f: Framework, k: 'median' | 'min') => peers.find((p) => p.framework === f && p.stats)?.stats?.[k];
+  const [t, j] = [peerStat('torch', 'median'), peerStat('jax', 'median')];
+  const [tm, jm] = [peerStat('torch', 'min'), peerStat('jax', 'min')];
   if (t === undefined && j === undefined) return [];
   const fastest = Math.min(t ?? Infinity, j ?? Infinity);
+  const fastestMin = Math.min(tm ?? Infinity, jm ?? Infinity);
   return lopt
     .filter((r) => r.stats)
     .map((r) => ({
@@ -78,6 +82,11 @@ export function ratios(lopt: readonly TimingResult[], peers: readonly PeerResult
       ...(t !== undefined ? { torch: round(r.stats!.median / t, 3) } : {}),
       ...(j !== undefined ? { jax: round(r.stats!.median / j, 3) } : {}),
       fastestPeer: round(r.stats!.median / fastest, 3),
+      min: {
+        ...(tm !== undefined ? { torch: round(r.stats!.min / tm, 3) } : {}),
+        ...(jm !== undefined ? { jax: round(r.stats!.min / jm, 3) } : {}),
+        fastestPeer: round(r.stats!.min / fastestMin, 3),
+      },
     }));
 }
 
@@ -86,31 +95,31 @@ const fmt = (x: number | undefined) => (x === undefined ? '' : x >= 100 ? x.toFi
 /** One row per (workload, backend, mode) and per peer: medians, spread, kernels, ratios. */
 export function speedTable(r: BenchReport): string {
   const lines = [
-    '| workload | run | median ms | p10–p90 ms | min ms | kernels/step | ms/task | ÷ torch | ÷ jax | check |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| workload | run | median ms | p10–p90 ms | min ms | kernels/step | ms/task | ÷ torch | ÷ jax | ÷ faster peer | check |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const w of r.workloads) {
     for (const x of w.lopt) {
       if (x.error) {
-        lines.push(`| ${w.id} | lopt ${x.backend} ${x.mode} | failed: ${x.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | |`);
+        lines.push(`| ${w.id} | lopt ${x.backend} ${x.mode} | failed: ${x.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | |`);
         continue;
       }
       const ratio = w.ratios.find((q) => q.backend === x.backend && q.mode === x.mode);
       const s = x.stats!;
       lines.push(
-        `| ${w.id} | lopt ${x.backend} ${x.mode} | ${fmt(s.median)} | ${fmt(s.p10)}–${fmt(s.p90)} | ${fmt(s.min)} | ${x.kernelsPerStep ?? ''} | ${fmt(x.msPerTask)} | ${ratio?.torch ?? ''} | ${ratio?.jax ?? ''} | ${x.check !== undefined ? x.check.toPrecision(6) : ''} |`,
+        `| ${w.id} | lopt ${x.backend} ${x.mode} | ${fmt(s.median)} | ${fmt(s.p10)}–${fmt(s.p90)} | ${fmt(s.min)} | ${x.kernelsPerStep ?? ''} | ${fmt(x.msPerTask)} | ${ratio?.torch ?? ''} | ${ratio?.jax ?? ''} | ${ratio?.fastestPeer ?? ''} | ${x.check !== undefined ? x.check.toPrecision(6) : ''} |`,
       );
     }
     for (const p of w.peers) {
       if (p.error) {
-        lines.push(`| ${w.id} | ${p.framework} | failed: ${p.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | |`);
+        lines.push(`| ${w.id} | ${p.framework} | failed: ${p.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | |`);
         continue;
       }
       const s = p.stats!;
       const agree = w.checks[p.framework];
       const per = w.tasks ? fmt(s.median / w.tasks) : '';
       lines.push(
-        `| ${w.id} | ${p.framework === 'jax' ? 'JAX jit' : 'PyTorch eager'} ${p.version ?? ''} | ${fmt(s.median)} | ${fmt(s.p10)}–${fmt(s.p90)} | ${fmt(s.min)} | | ${per} | | | ${p.check !== undefined ? `${p.check.toPrecision(6)}${agree ? (agree.agree ? ' ✓' : ' ✗ differs') : ''}` : ''} |`,
+        `| ${w.id} | ${p.framework === 'jax' ? 'JAX jit' : 'PyTorch eager'} ${p.version ?? ''} | ${fmt(s.median)} | ${fmt(s.p10)}–${fmt(s.p90)} | ${fmt(s.min)} | | ${per} | | | | ${p.check !== undefined ? `${p.check.toPrecision(6)}${agree ? (agree.agree ? ' ✓' : ' ✗ differs') : ''}` : ''} |`,
       );
     }
   }

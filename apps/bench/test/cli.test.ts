@@ -80,3 +80,23 @@ describe('bench CLI', () => {
     expect(r.stdout).toContain('| workload | run | median ms |');
   }, 300_000);
 });
+
+describe('bench --peers', () => {
+  it('without a python that has torch or jax, says how to get them and runs lopt alone', () => {
+    const r = bench(['mlp-step', '--peers', '--quick', '--quiet', '--no-jit', '--backend', 'cpu', '--repeats', '1', '--out', out], { LOPT_NO_PEERS: '', LOPT_PYTHON: '/nonexistent/python' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('No peers: LOPT_PYTHON=/nonexistent/python does not exist; to compare with PyTorch and JAX, run `pnpm bench --setup-peers`');
+    expect(r.stdout).toMatch(/\| mlp-step \| lopt cpu eager \| /);
+  }, 120_000);
+
+  // Runs only where LOPT_PYTHON points at a python with torch and jax (e.g. after --setup-peers).
+  it.skipIf(!process.env.LOPT_PYTHON)('PyTorch and JAX compute the same W1 check value as lopt and give ratios', () => {
+    const r = bench(['w1-meta-lr', '--peers', '--quick', '--quiet', '--backend', 'cpu', '--memory-steps', '0', '--out', out], { LOPT_NO_PEERS: '' });
+    expect(r.code, r.stderr).toBe(0);
+    const w = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')).workloads[0];
+    expect(w.peers.map((p: { framework: string }) => p.framework)).toEqual(['torch', 'jax']);
+    expect(w.checks.torch.agree && w.checks.jax.agree, JSON.stringify(w.checks)).toBe(true);
+    expect(w.ratios.map((x: { mode: string }) => x.mode)).toEqual(['eager', 'jit']);
+    for (const x of w.ratios) expect(x.fastestPeer).toBeGreaterThan(0);
+  }, 300_000);
+});
