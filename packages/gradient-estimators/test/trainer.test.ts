@@ -13,6 +13,9 @@ import {
   estimatorKeys,
   gradientWorkerCompute,
   memoryCheckpointStore,
+  packTree,
+  unpackTree,
+  checkPackedTree,
   type MetaStepRecord,
   type MetaTrainerState,
   type GradientEstimator,
@@ -263,6 +266,24 @@ describe('MetaTrainer checkpoints', () => {
     await expect(trainer.update(s)).rejects.toThrow('boom');
     expect(tf.memory().numTensors).toBe(before);
     trainer.dispose(s);
+  });
+
+  it('packTree / unpackTree are bit-exact; checkPackedTree rejects a wrong structure, shape or length before any tensor is made', () => {
+    const t = { w: tf.tensor([1, NaN, -0], [3]), i: tf.scalar(3, 'int32'), k: PRNGKey(1), n: 0.5 };
+    const p = packTree(t);
+    checkPackedTree(p, t);
+    const back = unpackTree<typeof t>(p);
+    expect(Array.from(back.w.dataSync())).toEqual([1, NaN, -0]);
+    expect(back.i.dtype).toBe('int32');
+    expect(Array.from(back.k.data)).toEqual(Array.from(t.k.data));
+    const before = tf.memory().numTensors;
+    expect(() => checkPackedTree(p, { w: t.w, i: t.i, n: 1 })).toThrow(/^tree: structure PyTreeDef\(\{i: \*, k: \*, n: \*, w: \*\}\) differs from the expected PyTreeDef\(\{i: \*, n: \*, w: \*\}\)$/);
+    const other = { ...t, w: tf.zeros([4]) };
+    expect(() => checkPackedTree(p, other, 'grad')).toThrow('grad.w: expected float32 [4], got float32 [3]');
+    const short = { ...p, leaves: p.leaves.map((l) => (l.kind === 'tensor' && l.dtype === 'float32' ? { ...l, data: new Float32Array(2) } : l)) };
+    expect(() => checkPackedTree(short, t, 'grad')).toThrow('grad.w: float32 [3] needs 3 values in a Float32Array');
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([t.w, t.i, back.w, back.i, other.w]);
   });
 
   it('bad options are clear errors', () => {

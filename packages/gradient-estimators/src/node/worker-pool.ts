@@ -15,7 +15,7 @@ import { type Key } from '@lopt/random';
 import { flatten, isTensor } from '@lopt/tree';
 import type { GradientEstimate } from '../base.js';
 import type { EstimatorPool } from '../trainer/pool.js';
-import { packTree, transferables, unpackLeaf, unpackTree, type PackedTree } from '../trainer/pack.js';
+import { checkPackedTree, packTree, transferables, unpackLeaf, unpackTree, type PackedTree } from '../trainer/pack.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './protocol.js';
 
 export interface WorkerPoolOptions {
@@ -226,6 +226,7 @@ export async function workerPool<T = any, W = any>(opts: WorkerPoolOptions): Pro
       const replies = await runAll((i) => [{ type: 'compute', id: i, estimator: i, theta: th, key: packKey(keys[i]!), state: packed[i]! }, transferables(packed[i]!)], keys.length);
       return replies.map((r) => {
         const c = r as Extract<FromWorker, { type: 'computed' }>;
+        checkPackedTree(c.grad, theta, 'grad');
         return {
           grad: unpackTree<T>(c.grad, 'grad'),
           metaLoss: unpackLeaf(c.metaLoss, 'metaLoss') as tf.Scalar,

@@ -6,6 +6,9 @@ export {
   averageEstimates,
   aggregateEstimates,
   estimatorKeys,
+  checkGradStructure,
+  finiteReport,
+  disposeReplaced,
   asOptimizer,
   type MetaInitializer,
   type GradientLearnerState,
@@ -16,4 +19,4 @@ export {
 export { MetaTrainer, type MetaTrainerOptions, type MetaTrainerState, type MetaStepRecord, type MetaTrainerValidation, type TrainOptions, type TrainResult } from './meta-trainer.js';
 export { inProcessPool, type EstimatorPool } from './pool.js';
 export { memoryCheckpointStore, type CheckpointStore, type MetricsSink } from './store.js';
-export { packTree, unpackTree, transferables, type PackedTree, type PackedLeaf } from './pack.js';
+export { packTree, unpackTree, unpackLeaf, checkPackedTree, transferables, type PackedTree, type PackedLeaf } from './pack.js';

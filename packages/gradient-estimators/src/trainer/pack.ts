@@ -94,3 +94,49 @@ export function transferables(p: PackedTree): ArrayBuffer[] {
   for (const l of p.leaves) if (l.kind !== 'number' && l.data.buffer instanceof ArrayBuffer) out.add(l.data.buffer);
   return [...out];
 }
+
+const describePacked = (l: PackedLeaf): string =>
+  l.kind === 'number' ? 'number' : l.kind === 'key' ? `key [${l.shape.join(',')}]` : `${l.dtype} [${l.shape.join(',')}]`;
+
+const describeTemplate = (x: unknown): string =>
+  typeof x === 'number' ? 'number' : isKey(x) ? `key [${x.shape.join(',')}]` : isTensor(x) ? `${x.dtype} [${x.shape.join(',')}]` : typeof x;
+
+/**
+ * Checks a packed tree (e.g. from a message) against a template pytree before any tensor is
+ * built from it: same structure, and every leaf of the same kind, dtype and shape with as many
+ * values as its shape needs. Throws an error naming the first leaf that differs.
+ */
+export function checkPackedTree(p: PackedTree, template: unknown, what = 'tree'): void {
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.leaves)) throw new Error(`${what}: not a packed pytree`);
+  const [tl, tdef] = flatten(template);
+  let def: TreeDef;
+  try {
+    def = treedefFromJSON(p.treedef, p.leaves.length);
+  } catch (e) {
+    throw new Error(`${what}: bad structure: ${(e as Error).message}`);
+  }
+  if (!def.equals(tdef)) throw new Error(`${what}: structure ${def.toString()} differs from the expected ${tdef.toString()}`);
+  const paths = tdef.paths();
+  p.leaves.forEach((l, i) => {
+    const where = formatPath(paths[i]!, what);
+    const want = describeTemplate(tl[i]);
+    const got = typeof l === 'object' && l !== null && (l.kind === 'number' || Array.isArray((l as { shape?: unknown }).shape)) ? describePacked(l) : 'not a packed leaf';
+    if (got !== want) throw new Error(`${where}: expected ${want}, got ${got}`);
+    unpackCheck(l, where);
+  });
+}
+
+/** The value-count checks of unpackLeaf, without making a tensor. */
+function unpackCheck(l: PackedLeaf, where: string): void {
+  if (l.kind === 'number') {
+    if (typeof l.value !== 'number') throw new Error(`${where}: number leaf without a number`);
+    return;
+  }
+  const n = numel(l.shape);
+  if (l.kind === 'key') {
+    if (!(l.data instanceof Uint32Array) || l.data.length !== 2 * n) throw new Error(`${where}: a key batch [${l.shape.join(',')}] needs ${2 * n} uint32 words`);
+    return;
+  }
+  const want = { float32: Float32Array, int32: Int32Array, bool: Uint8Array }[l.dtype];
+  if (!want || !(l.data instanceof want) || l.data.length !== n) throw new Error(`${where}: ${l.dtype} [${l.shape.join(',')}] needs ${n} values in a ${want?.name ?? 'typed array'}`);
+}
