@@ -1,6 +1,8 @@
 import type { Workload } from '../workload.js';
 import { mlpStep, vmapMlp } from './mlp.js';
 import { w1MetaLr } from './w1-meta-lr.js';
+import { w2Fomaml, w2Maml } from './w2-maml.js';
+import { w3Lstm } from './w3-lstm.js';
 import { w4LoptEs, w4LoptEsSequential } from './w4-lopt-es.js';
 import { w4LoptGrad } from './w4-lopt-grad.js';
 import { w5Truncated1, w5Truncated8, w5Truncated32 } from './w5-truncated.js';
@@ -13,7 +15,10 @@ export const WORKLOADS: Workload[] = [
   w1MetaLr,
   mlpStep,
   vmapMlp,
-  w4LoptGrad,
+  { ...w2Maml, memory: true }, // W6 runs on W2 and W4
+  w2Fomaml,
+  w3Lstm,
+  { ...w4LoptGrad, memory: true },
   w4LoptEs,
   w4LoptEsSequential,
   w5Truncated1,
