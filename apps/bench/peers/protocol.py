@@ -54,26 +54,33 @@ def run(framework, version, workloads, block=lambda r: r):
 
 
 def fixed_maml():
-    """The fixed input of the MAML (W2) checks: 1-40-40-1 weights w_l = fixed([fan_in, fan_out],
-    1/sqrt(fan_in), 10 l + 1), biases b_l = fixed([fan_out], 0.01, 10 l + 2) (l = 0, 1, 2), and 4
-    tasks of K = 20: x1 = fixed([4, 20, 1], 5, 100), y1 = fixed([4, 20, 1], 0.3, 200), x2 with 300,
-    y2 with 400."""
-    sizes = [(1, 40), (40, 40), (40, 1)]
+    """The fixed input of the MAML (W2) check, as w2-maml.ts `w2CheckInput`: MLP 1-40-40-1 with
+    W_l[i, j] = 0.1 sin(i + 2j + l), b_l[j] = 0.01 cos(j + l); task t = 0..3 has amplitude 0.1 + 0.1t,
+    phase 0.5t; support x[t, k] = -5 + 10 (20t + k) / 80, query x = -4.9 + 9.8 ((7 (20t + k)) mod 80) / 80,
+    y = A sin(x + phase). The check is the batched MAML meta-loss (lopt 0.0370585583)."""
+    sizes = [1, 40, 40, 1]
     params = []
-    for l, (fi, fo) in enumerate(sizes):
-        params += [fixed([fi, fo], 1 / np.sqrt(fi), 10 * l + 1), fixed([fo], 0.01, 10 * l + 2)]
-    batch = [fixed([4, 20, 1], 5, 100), fixed([4, 20, 1], 0.3, 200), fixed([4, 20, 1], 5, 300), fixed([4, 20, 1], 0.3, 400)]
-    return params, batch
+    for l in range(3):
+        fi, fo = sizes[l], sizes[l + 1]
+        i, j = np.meshgrid(np.arange(fi), np.arange(fo), indexing="ij")
+        params += [(0.1 * np.sin(i + 2 * j + l)).astype(np.float32), (0.01 * np.cos(np.arange(fo) + l)).astype(np.float32)]
+    n = np.arange(80)
+    amp = np.repeat(0.1 + 0.1 * np.arange(4), 20)
+    ph = np.repeat(0.5 * np.arange(4), 20)
+    xs = -5 + 10 * n / 80
+    xq = -4.9 + 9.8 * ((7 * n) % 80) / 80
+    r = lambda v: v.astype(np.float32).reshape(4, 20, 1)
+    return params, [r(xs), r(amp * np.sin(xs + ph)), r(xq), r(amp * np.sin(xq + ph))]
 
 
-def fixed_lopt(tasks=8, steps=10, batch=128):
-    """The fixed input of the learned-optimizer (W4) checks: the per-parameter MLP's theta
-    w0 = fixed([3, 64], 1, 1), b0 = 0, w1 = fixed([64, 2], 1, 2), b1 = 0; per task the MLP
-    64-128-10 w0 = fixed([T, 64, 128], 0.02, 3), b0 = 0, w1 = fixed([T, 128, 10], 0.02, 4), b1 = 1;
-    images 0.5 + fixed([steps, T, batch, 64], 0.5, 5), labels fixed_labels([steps, T, batch], 10).
-    The check is the meta-loss: the mean over tasks of the mean of the `steps` inner losses."""
-    theta = [fixed([3, 64], 1, 1), np.zeros([64], np.float32), fixed([64, 2], 1, 2), np.zeros([2], np.float32)]
-    params = [fixed([tasks, 64, 128], 0.02, 3), np.zeros([tasks, 128], np.float32), fixed([tasks, 128, 10], 0.02, 4), np.ones([tasks, 10], np.float32)]
-    x = 0.5 + fixed([steps, tasks, batch, 64], 0.5, 5)
-    y = fixed_labels([steps, tasks, batch], 10)
+def fixed_lopt():
+    """The fixed input of the learned-optimizer (W4) check, as w4-common.ts `w4CheckInput`: theta
+    w0 = fixed([3, 64], 1, 0), b0 = fixed([64], 0.1, 1), w1 = fixed([64, 2], 1, 2), b1 = fixed([2], 0.1, 3);
+    one MLP 64-128-10 w0 = fixed([64, 128], 0.02, 4), b0 = 0, w1 = fixed([128, 10], 0.02, 5), b1 = 1;
+    one batch image = 0.5 fixed([128, 64], 1, 6) + 0.5, label i = 7i mod 10, used at all 10 steps.
+    The check is the meta-loss: the mean of the 10 inner training losses."""
+    theta = [fixed([3, 64], 1, 0), fixed([64], 0.1, 1), fixed([64, 2], 1, 2), fixed([2], 0.1, 3)]
+    params = [fixed([1, 64, 128], 0.02, 4), np.zeros([1, 128], np.float32), fixed([1, 128, 10], 0.02, 5), np.ones([1, 10], np.float32)]
+    x = np.broadcast_to(0.5 * fixed([128, 64], 1, 6) + 0.5, (10, 1, 128, 64)).astype(np.float32)
+    y = np.broadcast_to(fixed_labels([128], 10), (10, 1, 128)).astype(np.int32)
     return theta, params, x, y

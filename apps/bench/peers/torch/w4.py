@@ -63,7 +63,7 @@ def es_estimate(mp, p0, x, y):
 
 
 def check():
-    theta, params, x, y = fixed_lopt(TASKS, STEPS, BS)
+    theta, params, x, y = fixed_lopt()
     return meta_loss([t(a, True) for a in theta], [t(a) for a in params], t(x), t(y).long()).mean().item()
 
 

@@ -19,7 +19,10 @@ export const WORKLOADS: Workload[] = [
   w3Lstm,
   mlpStep,
   vmapMlp,
-  w4LoptGrad,
+  { ...w2Maml, memory: true }, // W6 runs on W2 and W4
+  w2Fomaml,
+  w3Lstm,
+  { ...w4LoptGrad, memory: true },
   w4LoptEs,
   w4LoptEsSequential,
   w5Truncated1,
