@@ -4,6 +4,7 @@ import { lstmQuadratic } from './lstm-quadratic.js';
 import { mamlMultistep } from './maml-multistep.js';
 import { mamlSinusoid } from './maml-sinusoid.js';
 import { metaLr } from './meta-lr.js';
+import { pretrainedCelo } from './pretrained-celo.js';
 
 /** Every runnable example, in the order of the documents they follow (see README). */
-export const EXAMPLES: readonly Example[] = [metaLr, lstmQuadratic, loptFmnist, mamlSinusoid, mamlMultistep];
+export const EXAMPLES: readonly Example[] = [metaLr, lstmQuadratic, loptFmnist, mamlSinusoid, mamlMultistep, pretrainedCelo];
