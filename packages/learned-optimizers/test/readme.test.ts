@@ -163,7 +163,7 @@ describe('README examples', () => {
     const target = tf.tensor2d([[1, -2, 3], [0.5, 2, -1]]);
     const loss = (p: { w: tf.Tensor }) => tf.mean(tf.square(tf.sub(p.w, target))) as tf.Scalar;
     const opt = pretrained.celo({ numSteps: 300 });
-    let state = opt.init({ w: tf.fill([2, 3], 0.1) });
+    let state = scope(() => opt.init({ w: tf.fill([2, 3], 0.1) })); // init copies the params
     for (let i = 0; i < 300; i++) {
       const [l, g] = valueAndGrad(loss)(state.params);
       const next = opt.update(state, g, { loss: l });
