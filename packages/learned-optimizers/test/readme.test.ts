@@ -9,6 +9,7 @@ import { quadraticFamily, sinusoidFamily, type MLPParams } from '@lopt/tasks';
 import { grad, initBackend, scope, valueAndGrad } from '@lopt/transforms';
 import { dispose } from '@lopt/tree';
 import { useBackend } from '@lopt/test-utils';
+import { pretrained } from '@lopt/learned-optimizers';
 import { AdafacMLPLOpt, MLPLOpt, PerParamMLPLOpt, decodeSafetensors, deserializeTheta, serializeTheta, smoketestLearnedOptimizer, type PerParamMLPTheta } from '@lopt/learned-optimizers';
 import { loadTheta, saveTheta } from '@lopt/learned-optimizers/node';
 import { bitDiff } from './helpers.js';
@@ -24,7 +25,7 @@ describe('README examples', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map((l) => l.trim()));
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBe(4);
+    expect(blocks.length).toBe(5);
     for (const block of blocks) {
       for (const line of block.split('\n').map((l) => l.trim())) {
         if (line === '' || line.startsWith('import ')) continue;
@@ -153,5 +154,26 @@ describe('README examples', () => {
 
     expect(logged[0]).toBe('init deterministic per key, float32, finite');
     expect(logged).toHaveLength(5);
+  });
+  it('pretrained Celo', () => {
+    scope(() => null); // @lopt/transforms installs itself (one lasting tensor) on first use
+    const before = tf.memory().numTensors;
+    const logged: unknown[] = [];
+    const console = { log: (a: unknown) => logged.push(a) };
+    const target = tf.tensor2d([[1, -2, 3], [0.5, 2, -1]]);
+    const loss = (p: { w: tf.Tensor }) => tf.mean(tf.square(tf.sub(p.w, target))) as tf.Scalar;
+    const opt = pretrained.celo({ numSteps: 300 });
+    let state = scope(() => opt.init({ w: tf.fill([2, 3], 0.1) })); // init copies the params
+    for (let i = 0; i < 300; i++) {
+      const [l, g] = valueAndGrad(loss)(state.params);
+      const next = opt.update(state, g, { loss: l });
+      dispose([l, g, state]); // the old state: its params and accumulators
+      state = next;
+    }
+    console.log(tf.tidy(() => loss(state.params).dataSync()[0]!) < 0.05);
+    opt.dispose(); // frees the pretrained theta's tensors
+    expect(logged).toEqual([true]);
+    dispose([state, target]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

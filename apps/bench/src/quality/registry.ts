@@ -1,6 +1,6 @@
 import { adam, optaxOptimizer, sgd } from '@lopt/optimizers';
 import { foldIn, type Key } from '@lopt/random';
-import { LearnableAdam, MLPLOpt, PerParamMLPLOpt } from '@lopt/learned-optimizers';
+import { LearnableAdam, MLPLOpt, PerParamMLPLOpt, pretrained } from '@lopt/learned-optimizers';
 import { fashionMnistMlpTask, quadraticFamily } from '@lopt/tasks';
 import * as tree from '@lopt/tree';
 import type { QualityOptimizer, QualityTask } from './types.js';
@@ -49,6 +49,9 @@ export const QUALITY_OPTIMIZERS: QualityOptimizer[] = [
   { id: 'learnable-adam', title: 'LearnableAdam: Adam with meta-learned lr, betas, epsilon', learned: { lopt: new LearnableAdam(), metaLr: 0.03 } },
   { id: 'per-param-mlp', title: "PerParamMLPLOpt: the no-dependency notebook's per-parameter MLP", learned: { lopt: new PerParamMLPLOpt(), metaLr: 3e-3 } },
   { id: 'mlp-lopt', title: "MLPLOpt: learned_optimization's MLP learned optimizer", learned: { lopt: new MLPLOpt(), metaLr: 1e-3 } },
+  // Pretrained, used as published (no tuning, no meta-training): "Celo: Training Versatile Learned Optimizers on a Compute Diet".
+  { id: 'celo', title: 'Celo (pretrained, published checkpoint)', prepare: () => pretrained.celo() },
+  { id: 'celo-adam', title: 'Celo-Adam (pretrained, published checkpoint)', prepare: () => pretrained.celoAdam() },
 ];
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
