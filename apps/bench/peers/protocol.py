@@ -54,23 +54,16 @@ def run(framework, version, workloads, block=lambda r: r):
 
 
 def fixed_maml():
-    """The fixed input of the MAML (W2) check, as w2-maml.ts `w2CheckInput`: MLP 1-40-40-1 with
-    W_l[i, j] = 0.1 sin(i + 2j + l), b_l[j] = 0.01 cos(j + l); task t = 0..3 has amplitude 0.1 + 0.1t,
-    phase 0.5t; support x[t, k] = -5 + 10 (20t + k) / 80, query x = -4.9 + 9.8 ((7 (20t + k)) mod 80) / 80,
-    y = A sin(x + phase). The check is the batched MAML meta-loss (lopt 0.0370585583)."""
-    sizes = [1, 40, 40, 1]
+    """The fixed input of the MAML (W2) checks (w2-maml.ts `w2CheckInput`): 1-40-40-1 weights w_l = fixed([fan_in, fan_out],
+    1/sqrt(fan_in), 10 l + 1), biases b_l = fixed([fan_out], 0.01, 10 l + 2) (l = 0, 1, 2), and 4
+    tasks of K = 20: x1 = fixed([4, 20, 1], 5, 100), y1 = fixed([4, 20, 1], 0.3, 200), x2 with 300,
+    y2 with 400."""
+    sizes = [(1, 40), (40, 40), (40, 1)]
     params = []
-    for l in range(3):
-        fi, fo = sizes[l], sizes[l + 1]
-        i, j = np.meshgrid(np.arange(fi), np.arange(fo), indexing="ij")
-        params += [(0.1 * np.sin(i + 2 * j + l)).astype(np.float32), (0.01 * np.cos(np.arange(fo) + l)).astype(np.float32)]
-    n = np.arange(80)
-    amp = np.repeat(0.1 + 0.1 * np.arange(4), 20)
-    ph = np.repeat(0.5 * np.arange(4), 20)
-    xs = -5 + 10 * n / 80
-    xq = -4.9 + 9.8 * ((7 * n) % 80) / 80
-    r = lambda v: v.astype(np.float32).reshape(4, 20, 1)
-    return params, [r(xs), r(amp * np.sin(xs + ph)), r(xq), r(amp * np.sin(xq + ph))]
+    for l, (fi, fo) in enumerate(sizes):
+        params += [fixed([fi, fo], 1 / np.sqrt(fi), 10 * l + 1), fixed([fo], 0.01, 10 * l + 2)]
+    batch = [fixed([4, 20, 1], 5, 100), fixed([4, 20, 1], 0.3, 200), fixed([4, 20, 1], 5, 300), fixed([4, 20, 1], 0.3, 400)]
+    return params, batch
 
 
 def fixed_lopt():

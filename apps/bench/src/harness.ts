@@ -98,7 +98,7 @@ export interface MemoryResult {
   readonly backend: string;
   readonly mode: 'eager' | 'jit';
   readonly steps: number;
-  /** [step, numTensors, rss MiB] sampled along the run (after 5% of the steps as warm-up). */
+  /** [step, numTensors, rss MiB] sampled along the run (after the first fifth of the steps as warm-up). */
   readonly samples?: ReadonlyArray<readonly [number, number, number]>;
   readonly tensorsPerStep?: number;
   readonly rssKiBPerStep?: number;
@@ -120,7 +120,8 @@ export async function memoryWorkload(w: Workload, o: TimingOptions & { steps: nu
   let inst: WorkloadInstance | undefined;
   try {
     inst = await w.setup({ backend: o.backend, jit: o.jit, quick: o.quick });
-    const warm = Math.max(1, Math.round(o.steps / 20));
+    // The first fifth is warm-up: wasm's heap and the allocators grow there once.
+    const warm = Math.max(1, Math.round(o.steps / 5));
     const every = Math.max(1, Math.round(o.steps / 50));
     const samples: Array<[number, number, number]> = [];
     const mib = () => round(process.memoryUsage().rss / 2 ** 20, 5);

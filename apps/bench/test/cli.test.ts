@@ -74,7 +74,12 @@ describe('bench CLI', () => {
     }
     const w1 = report.workloads.find((w: { id: string }) => w.id === 'w1-meta-lr');
     expect(w1.lopt[0].check).toBeCloseTo(1504.05, 1); // the torch and JAX peers print 1504.0507 and 1504.0509
-    for (const m of report.memory) expect(m.flat, `${m.workload}: ${m.verdict}`).toBe(true);
+    // 100 quick steps: the tensor count must be flat; RSS over so few steps is only reported.
+    expect(report.memory.length).toBeGreaterThan(0);
+    for (const m of report.memory) {
+      expect(m.error, m.workload).toBeUndefined();
+      expect(m.tensorGrowth, `${m.workload}: ${m.verdict}`).toBe(0);
+    }
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| w1-meta-lr | lopt cpu jit |');
     expect(existsSync(join(out, 'speed.png'))).toBe(true);
     expect(r.stdout).toContain('| workload | run | median ms |');

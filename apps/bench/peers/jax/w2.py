@@ -1,4 +1,4 @@
-"""Peer of `w2-maml` (second order) and `w2-fomaml` (first order), the "MAML in JAX" tutorial's
+"""Peer of `w2-maml` (second order) and `w2-maml-fo` (first order), the "MAML in JAX" tutorial's
 batched step, jitted: 1-40-40-1 relu MLP, MSE, one inner SGD step (alpha 0.1), K = 20, vmap over
 4 tasks, Adam(1e-3). `check`: the meta-loss on fixed_maml() of protocol.py. --quick is ignored."""
 from functools import partial
@@ -66,4 +66,4 @@ def make(fo):
     return w2
 
 
-run({"w2-maml": make(False), "w2-fomaml": make(True)})
+run({"w2-maml": make(False), "w2-maml-fo": make(True)})

@@ -1,4 +1,4 @@
-"""Peer of `w2-maml` (second order) and `w2-fomaml` (first order): one MAML meta-step of the
+"""Peer of `w2-maml` (second order) and `w2-maml-fo` (first order): one MAML meta-step of the
 "MAML in JAX" tutorial, eager PyTorch. 1-40-40-1 relu MLP, MSE, one inner SGD step (alpha 0.1)
 on K = 20 points per task, 4 tasks batched (bmm over per-task views), Adam(1e-3) on the
 meta-parameters. `check`: the meta-loss (mean over tasks of the post-update MSE) on the fixed
@@ -55,4 +55,4 @@ def make(second_order):
     return w2
 
 
-run({"w2-maml": make(True), "w2-fomaml": make(False)})
+run({"w2-maml": make(True), "w2-maml-fo": make(False)})

@@ -14,14 +14,11 @@ import { w7EsInProcess, w7EsWorkers } from './w7-workers.js';
  */
 export const WORKLOADS: Workload[] = [
   w1MetaLr,
-  w2Maml,
+  { ...w2Maml, memory: true }, // W6 runs on W2 and W4
   w2Fomaml,
   w3Lstm,
   mlpStep,
   vmapMlp,
-  { ...w2Maml, memory: true }, // W6 runs on W2 and W4
-  w2Fomaml,
-  w3Lstm,
   { ...w4LoptGrad, memory: true },
   w4LoptEs,
   w4LoptEsSequential,
