@@ -10,7 +10,7 @@ const SLOW = process.env.LOPT_SLOW === '1';
 const tempDir = useDemoDir('lopt-demo-');
 
 
-describe('demo meta-lr (seed 000)', () => {
+describe("demo meta-lr (optax's meta-learning notebook)", () => {
   it('follows jax + optax step for step (first 10 outer steps), writes the plot and summary.json', async () => {
     const before = tf.memory().numTensors;
     const s = await runExample({ name: 'meta-lr', steps: 10, outDir: tempDir(), quiet: true });
