@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useDemoDir } from './helpers.js';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -19,16 +19,12 @@ function demo(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-cli-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const tempDir = useDemoDir('lopt-demo-cli-');
 
 describe('demo CLI', () => {
   it('--json prints the summary alone on stdout, --json-out writes the same JSON to a file', async () => {
-    const file = join(dir, 'nested', 'summary-copy.json');
-    const r = demo(['meta-lr', '--steps', '2', '--out', dir, '--json', '--json-out', file]);
+    const file = join(tempDir(), 'nested', 'summary-copy.json');
+    const r = demo(['meta-lr', '--steps', '2', '--out', tempDir(), '--json', '--json-out', file]);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.example).toBe('meta-lr');
@@ -38,7 +34,7 @@ describe('demo CLI', () => {
     expect(s.firstSamples[0]).toEqual({ x: 7.184, y: 72.695 });
     expect(s.files).toEqual(['meta-learning-rmsprop.png', 'summary.json']);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(s);
-    expect(JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'))).toEqual(s);
+    expect(JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'))).toEqual(s);
     expect(r.stdout).not.toMatch(/seed (document|0\d\d)/i);
   });
 

@@ -1,23 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExample } from '../src/run.js';
+import { useDemoDir } from './helpers.js';
 
 // Every phase meta-trains the Fashion-MNIST MLP's optimizer: minutes even at --steps 1, so behind LOPT_SLOW.
 const SLOW = process.env.LOPT_SLOW === '1';
-let dir: string;
-beforeAll(async () => {
-  tf.env().set('IS_TEST', true);
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-fmnist-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const tempDir = useDemoDir('lopt-demo-fmnist-');
 
 describe('demo lopt-fmnist (No dependency introduction to learned optimizers in JAX)', () => {
   it.runIf(SLOW)('runs every phase with --steps 1: baselines train, every estimator gives a finite meta-loss, plots and summary.json are written, no leaks', async () => {
     const before = tf.memory().numTensors;
-    const s = await runExample({ name: 'lopt-fmnist', steps: 1, outDir: dir, quiet: true });
+    const s = await runExample({ name: 'lopt-fmnist', steps: 1, outDir: tempDir(), quiet: true });
     expect(tf.memory().numTensors).toBe(before);
     const base = s.baselines as Record<string, { lossAt10: number; lossAt100: number }>;
     expect(Object.keys(base)).toEqual(['SGD(0.1)', 'Momentum(0.01, 0.9)', 'Adam(0.001)']);
@@ -31,7 +26,7 @@ describe('demo lopt-fmnist (No dependency introduction to learned optimizers in 
     expect((s.tunedAdam as { lossAt100: number }).lossAt100).toBe(Math.min(...grid.map((g) => g.lossAt100)));
     expect(typeof s.mlpLOptBeatsTunedAdamAt100).toBe('boolean');
     expect(s.files).toEqual(['meta-training.png', 'inner-training.png', 'mlp-lopt-pes.png', 'summary.json']);
-    const onDisk = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
+    const onDisk = JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'));
     expect(onDisk.tunedAdam).toEqual(s.tunedAdam);
   }, 900_000);
 });

@@ -1,31 +1,22 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExample } from '../src/run.js';
+import { numbers, useDemoDir } from './helpers.js';
 
 const SLOW = process.env.LOPT_SLOW === '1';
-let dir: string;
+const tempDir = useDemoDir('lopt-demo-lstm-');
 
-beforeAll(async () => {
-  tf.env().set('IS_TEST', true);
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-lstm-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** Every number in a JSON value (nested). */
-const numbers = (v: unknown): number[] =>
-  typeof v === 'number' ? [v] : v && typeof v === 'object' ? Object.values(v as Record<string, unknown>).flatMap(numbers) : [];
 
 describe('demo lstm-quadratic ("Learning JAX by Learning to Learn")', () => {
   it('a 1-meta-step run (eager) writes both plots and a summary.json of finite numbers, every final loss in it, no leaks', async () => {
     const before = tf.memory().numTensors;
-    const s = await runExample({ name: 'lstm-quadratic', steps: 1, outDir: dir, quiet: true, jit: false });
+    const s = await runExample({ name: 'lstm-quadratic', steps: 1, outDir: tempDir(), quiet: true, jit: false });
     expect(tf.memory().numTensors).toBe(before);
     expect(s.files).toEqual(['loss-curves.png', 'meta-training.png', 'summary.json']);
-    for (const f of s.files) expect((await stat(join(dir, f))).size).toBeGreaterThan(1000);
-    const onDisk = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
+    for (const f of s.files) expect((await stat(join(tempDir(), f))).size).toBeGreaterThan(1000);
+    const onDisk = JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'));
     expect(Object.keys(onDisk.finalLoss)).toEqual(['lstm', 'sgd', 'adam', 'rmsprop', 'nesterov']);
     const search = onDisk.search as Record<string, { finalLossByLearningRate: Record<string, number | null> }>;
     // Seven learning rates per baseline, 0.01 … 10; a diverged run is null, every other value finite.
@@ -39,7 +30,7 @@ describe('demo lstm-quadratic ("Learning JAX by Learning to Learn")', () => {
   }, 300_000);
 
   it.runIf(SLOW)('1000 meta-steps: the LSTM beats every tuned baseline at step 100, as the walkthrough shows', async () => {
-    const s = await runExample({ name: 'lstm-quadratic', outDir: dir, quiet: true });
+    const s = await runExample({ name: 'lstm-quadratic', outDir: tempDir(), quiet: true });
     expect(s.lstmBeatsAllBaselines).toBe(true);
     expect(s.metaLossLast as number).toBeLessThan(s.metaLossFirst as number);
   }, 3_600_000);

@@ -1,24 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExample } from '../src/run.js';
+import { pngSize, useDemoDir } from './helpers.js';
 
 const SLOW = process.env.LOPT_SLOW === '1';
-let dir: string;
+const tempDir = useDemoDir('lopt-demo-maml-');
 
-beforeAll(async () => {
-  tf.env().set('IS_TEST', true);
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-maml-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function pngSize(path: string): Promise<[number, number]> {
-  const b = await readFile(path);
-  expect(b.subarray(1, 4).toString('latin1')).toBe('PNG');
-  return [b.readUInt32BE(16), b.readUInt32BE(20)];
-}
 
 type Curves = Record<'mamlBatched' | 'mamlSingle' | 'pretrained', number[]>;
 type Training = Record<'mamlBatched' | 'mamlSingle' | 'pretrained', { lossFirst100: number; lossLast100: number; msPerStep: { median: number } }>;
@@ -26,16 +15,16 @@ type Training = Record<'mamlBatched' | 'mamlSingle' | 'pretrained', { lossFirst1
 describe('demo maml-sinusoid (the MAML in JAX tutorial)', () => {
   it('--steps 30: the loss and k-shot plots, summary.json with every number, no leaks; jit and --no-jit agree', async () => {
     const before = tf.memory().numTensors;
-    const s = await runExample({ name: 'maml-sinusoid', steps: 30, outDir: dir, quiet: true });
-    const eager = await runExample({ name: 'maml-sinusoid', steps: 30, outDir: join(dir, 'eager'), quiet: true, jit: false });
+    const s = await runExample({ name: 'maml-sinusoid', steps: 30, outDir: tempDir(), quiet: true });
+    const eager = await runExample({ name: 'maml-sinusoid', steps: 30, outDir: join(tempDir(), 'eager'), quiet: true, jit: false });
     expect(tf.memory().numTensors).toBe(before);
     expect(s.files).toEqual(['maml-sinusoid-loss.png', 'maml-sinusoid-kshot.png', 'summary.json']);
     for (const f of ['maml-sinusoid-loss.png', 'maml-sinusoid-kshot.png']) {
-      const [w, h] = await pngSize(join(dir, f));
+      const [w, h] = await pngSize(join(tempDir(), f));
       expect(w).toBeGreaterThan(800);
       expect(h).toBeGreaterThan(300);
     }
-    expect(JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'))).toEqual(s);
+    expect(JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'))).toEqual(s);
     expect([s.k, s.innerLr, s.metaLr, s.tasksPerStep]).toEqual([20, 0.1, 0.001, 4]);
     const c = (s.metaTest as { lossAfterSteps: Curves }).lossAfterSteps;
     for (const curve of Object.values(c)) {
@@ -58,7 +47,7 @@ describe('demo maml-sinusoid (the MAML in JAX tutorial)', () => {
   }, 300_000);
 
   it.runIf(SLOW)('20,000 steps (the tutorial): MAML adapts to new sinusoids better than pretraining, after every number of steps', async () => {
-    const s = await runExample({ name: 'maml-sinusoid', outDir: join(dir, 'full'), quiet: true });
+    const s = await runExample({ name: 'maml-sinusoid', outDir: join(tempDir(), 'full'), quiet: true });
     const c = (s.metaTest as { lossAfterSteps: Curves }).lossAfterSteps;
     expect(s.mamlAdaptsBetter).toBe(true);
     // MAML's initialization is made to be adapted: one step more than halves its test loss...

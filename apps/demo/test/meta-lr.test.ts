@@ -1,31 +1,19 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runExample } from '../src/run.js';
 import jax from './fixtures-seed000.json';
+import { pngSize, useDemoDir } from './helpers.js';
 
 const SLOW = process.env.LOPT_SLOW === '1';
-let dir: string;
+const tempDir = useDemoDir('lopt-demo-');
 
-beforeAll(async () => {
-  tf.env().set('IS_TEST', true);
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** PNG width and height from the IHDR chunk. */
-async function pngSize(path: string): Promise<[number, number]> {
-  const b = await readFile(path);
-  expect(b.subarray(1, 4).toString('latin1')).toBe('PNG');
-  return [b.readUInt32BE(16), b.readUInt32BE(20)];
-}
-
-describe('demo meta-lr (seed 000)', () => {
+describe("demo meta-lr (optax's meta-learning notebook)", () => {
   it('follows jax + optax step for step (first 10 outer steps), writes the plot and summary.json', async () => {
     const before = tf.memory().numTensors;
-    const s = await runExample({ name: 'meta-lr', steps: 10, outDir: dir, quiet: true });
+    const s = await runExample({ name: 'meta-lr', steps: 10, outDir: tempDir(), quiet: true });
     expect(tf.memory().numTensors).toBe(before);
     expect(s.firstSamples).toEqual([
       { x: 7.184, y: 72.695 },
@@ -42,18 +30,18 @@ describe('demo meta-lr (seed 000)', () => {
     }
     expect(traj.map((t) => t.step)).toEqual([0, 1, 9]);
     expect(s.files).toEqual(['meta-learning-rmsprop.png', 'summary.json']);
-    const [w, h] = await pngSize(join(dir, 'meta-learning-rmsprop.png'));
+    const [w, h] = await pngSize(join(tempDir(), 'meta-learning-rmsprop.png'));
     expect(w).toBeGreaterThan(800);
     expect(h).toBeGreaterThan(600);
-    const onDisk = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
+    const onDisk = JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'));
     expect(onDisk.finalLearningRate).toBe(s.finalLearningRate);
     expect((s.msPerOuterStep as { median: number }).median).toBeGreaterThan(0);
   });
 
   it('under jit (the default) and with --no-jit: the same trajectory to float32 rounding, no leaks either way', async () => {
     const before = tf.memory().numTensors;
-    const jitted = await runExample({ name: 'meta-lr', steps: 30, outDir: dir, quiet: true });
-    const eager = await runExample({ name: 'meta-lr', steps: 30, outDir: dir, quiet: true, jit: false });
+    const jitted = await runExample({ name: 'meta-lr', steps: 30, outDir: tempDir(), quiet: true });
+    const eager = await runExample({ name: 'meta-lr', steps: 30, outDir: tempDir(), quiet: true, jit: false });
     expect(tf.memory().numTensors).toBe(before);
     expect([jitted.jit, eager.jit]).toEqual([true, false]);
     expect(jitted.finalLearningRate as number).toBeCloseTo(eager.finalLearningRate as number, 6);
@@ -62,7 +50,7 @@ describe('demo meta-lr (seed 000)', () => {
   });
 
   it.runIf(SLOW)('2000 outer steps: the learning rate decays and theta approaches 10, as jax gives', async () => {
-    const s = await runExample({ name: 'meta-lr', outDir: dir, quiet: true });
+    const s = await runExample({ name: 'meta-lr', outDir: tempDir(), quiet: true });
     expect(s.finalLearningRate as number).toBeCloseTo(jax.final_lr, 4);
     expect(s.finalTheta as number).toBeCloseTo(jax.final_theta, 2);
     const traj = s.trajectory as Array<{ step: number; learningRate: number }>;

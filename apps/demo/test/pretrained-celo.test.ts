@@ -1,23 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useEnv } from '@lopt/test-utils';
 import { runExample } from '../src/run.js';
+import { useDemoDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  tf.env().set('IS_TEST', true);
-  dir = await mkdtemp(join(tmpdir(), 'lopt-demo-celo-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const tempDir = useDemoDir('lopt-demo-celo-');
 
 describe('demo pretrained-celo', () => {
   useEnv({ LOPT_CELO_MODELS: 'mlp,cnn' });
   it('trains both models with Celo, Celo-Adam and Adam, plots them, times one update of each, leaks nothing', async () => {
     const before = tf.memory().numTensors;
-    const s = await runExample({ name: 'pretrained-celo', steps: 4, outDir: dir, quiet: true });
+    const s = await runExample({ name: 'pretrained-celo', steps: 4, outDir: tempDir(), quiet: true });
     expect(tf.memory().numTensors).toBe(before);
     expect(s.files.sort()).toEqual(['cnn-loss.png', 'mlp-loss.png', 'summary.json']);
     for (const m of ['mlp', 'cnn'] as const) {
@@ -28,7 +23,7 @@ describe('demo pretrained-celo', () => {
       expect(r.msPerUpdate.Celo).toBeGreaterThan(0);
       expect(r.celoOverAdam).toBeGreaterThan(0);
     }
-    const json = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8'));
+    const json = JSON.parse(await readFile(join(tempDir(), 'summary.json'), 'utf8'));
     expect(json.mlpLOpt).toMatch(/no meta-trained MLPLOpt theta/);
   });
 });

@@ -66,8 +66,8 @@ const w7 = (id: string, workers: number, title: string): Workload => ({
   setup: ({ quick }) => w7Trainer(quick ? W7_QUICK : W7_FULL, workers),
 });
 
-export const w7EsInProcess = w7('w7-es-in-process', 0, "No-dependency introduction to learned optimizers: one MetaTrainer step of FullES, 2 estimators × 16 antithetic pairs, 10-step unrolls, in this thread");
-export const w7EsWorkers = w7('w7-es-workers', 2, "No-dependency introduction to learned optimizers: the same FullES MetaTrainer step (2 × 16 pairs) on a 2-worker workerPool (worker_threads)");
+export const w7EsInProcess = w7('w7-es-in-process', 0, "No dependency introduction to learned optimizers in JAX: one MetaTrainer step of FullES, 2 estimators × 16 antithetic pairs, 10-step unrolls, in this thread");
+export const w7EsWorkers = w7('w7-es-workers', 2, "No dependency introduction to learned optimizers in JAX: the same FullES MetaTrainer step (2 × 16 pairs) on a 2-worker workerPool (worker_threads)");
 
 /**
  * Times `repeats` meta-steps (after one warm-up) in this thread and on 2 workers: the minimum

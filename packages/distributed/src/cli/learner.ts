@@ -4,7 +4,7 @@ import { loadConfig, redisUrlFromEnv } from '../config.js';
 import { runLearner } from '../learner.js';
 import { ENV_HELP, main, parse } from './common.js';
 
-const HELP = `Usage: lopt-learner --config <file> --checkpoint-dir <dir> [--steps N] [--stats-out <file>]
+const HELP = `Usage: lopt-learner --config <file> --checkpoint-dir <dir> [--steps <N>] [--stats-out <file>]
 
 The central learner of distributed meta-training: holds theta, publishes each version, hands out
 one job per unroll chain, applies gradient estimates from lopt-worker processes whose staleness is
@@ -19,6 +19,7 @@ Options:
   -h, --help               this text
 
 Prints one JSON object per event on stdout; the last is {"event":"done", ...figures}.
+
 ${ENV_HELP}`;
 
 main(async () => {

@@ -3,7 +3,7 @@ import { loadConfig, redisUrlFromEnv } from '../config.js';
 import { startWorker } from '../worker.js';
 import { ENV_HELP, main, parse } from './common.js';
 
-const HELP = `Usage: lopt-worker --config <file> [--name <name>]
+const HELP = `Usage: lopt-worker --config <file> [--name <name>] [--delay-ms <ms>]
 
 A worker of distributed meta-training: takes jobs of the config's run, pulls the latest theta,
 computes the gradient estimate with the config's estimator from the worker state carried in the
@@ -16,6 +16,7 @@ Options:
   --name <name>     shown in logs (default worker-<pid>)
   --delay-ms <ms>   wait this long inside every estimate (fault drills)
   -h, --help        this text
+
 ${ENV_HELP}`;
 
 main(async () => {
