@@ -57,7 +57,7 @@ export async function timeWorkload(w: Workload, o: TimingOptions, onStep?: () =>
     const firstStepMs = await once(inst);
     for (let i = 0; i < warmup; i++) await once(inst);
     let kernelsPerStep: number | undefined;
-    if (!o.jit) {
+    if (!o.jit && !w.offThread) {
       const { result, report } = profileKernels(() => inst!.step());
       if (isPromise(result)) await result;
       kernelsPerStep = report.kernels;

@@ -42,19 +42,20 @@ export async function runSpeed(o: SpeedOptions): Promise<BenchReport> {
   }
   if (!backends.length) throw new Error(`no backend could start: ${Object.entries(skippedBackends).map(([b, why]) => `${b}: ${why}`).join('; ')}`);
   const jit = o.jit ?? true;
+  const backendsOf = (w: Workload) => (w.backends ? backends.filter((b) => w.backends!.includes(b)) : backends);
   const modes = (w: Workload) => (jit && w.jittable !== false ? [false, true] : [false]);
   const peerPython: PeerPython = o.peers ? findPeerPython() : { why: 'not asked (--peers)' };
   const peerRuns = (w: Workload) => (peerPython.python ? FRAMEWORKS.filter((f) => w.peers?.[f] && peerPython[f]) : []);
   const memorySteps = o.memorySteps ?? (o.quick ? 100 : 1000);
   const memoryOf = o.workloads.filter((w) => w.memory && memorySteps > 0);
   const total =
-    o.workloads.reduce((p, w) => p + repeatsOf(w, o) * (backends.length * modes(w).length + peerRuns(w).length), 0) + memoryOf.length * memorySteps;
+    o.workloads.reduce((p, w) => p + repeatsOf(w, o) * (backendsOf(w).length * modes(w).length + peerRuns(w).length), 0) + memoryOf.length * memorySteps;
   const bar = progress(total, o.quiet ?? false);
   const reports: WorkloadReport[] = [];
   try {
     for (const w of o.workloads) {
       const lopt = [];
-      for (const b of backends) {
+      for (const b of backendsOf(w)) {
         await initBackend(b);
         for (const useJit of modes(w)) {
           bar.tick(0, `${w.id} ${b} ${useJit ? 'jit' : 'eager'}`);

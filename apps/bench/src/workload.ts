@@ -40,5 +40,9 @@ export interface Workload {
   readonly repeats?: number;
   /** Whether `jit: true` is supported (default true). */
   readonly jittable?: boolean;
+  /** The backends the workload is meaningful on (default: every one the bench runs). */
+  readonly backends?: readonly string[];
+  /** Its kernels run in worker threads: kernels per step are not counted in this thread. */
+  readonly offThread?: boolean;
   setup(opts: WorkloadOptions): WorkloadInstance | Promise<WorkloadInstance>;
 }
