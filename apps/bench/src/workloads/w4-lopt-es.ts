@@ -27,6 +27,7 @@ async function esSetup({ quick }: WorkloadOptions, batched: boolean) {
 export const w4LoptEs: Workload = {
   id: 'w4-lopt-es',
   title: 'No dependency introduction to learned optimizers in JAX: antithetic FullES, 16 pairs = 32 unrolls x 10 steps as one batch',
+  peers: { torch: 'torch/w4', jax: 'jax/w4' },
   jittable: false,
   repeats: 5,
   setup: (o) => esSetup(o, true),

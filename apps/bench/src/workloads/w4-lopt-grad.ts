@@ -14,6 +14,7 @@ export const w4LoptGrad: Workload = {
   id: 'w4-lopt-grad',
   title: 'No dependency introduction to learned optimizers in JAX: FullGrad meta-gradient, 8 tasks x 10 inner steps (2nd order)',
   // The unroll plans resets in JS (it reads the step counters): not traceable by jit.
+  peers: { torch: 'torch/w4', jax: 'jax/w4' },
   jittable: false,
   repeats: 5,
   async setup({ quick }) {
