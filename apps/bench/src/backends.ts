@@ -9,7 +9,7 @@ import { bench, round, type Timing } from './timing.js';
 
 /**
  * Which backend for which workload: per-op dispatch cost (a chain of tiny adds), square matMuls
- * from 32³ to 1024³, and an MLP loss+gradient small (seed 002's 64-128-10 at batch 128) and wide
+ * from 32³ to 1024³, and an MLP loss+gradient small (the no-dependency notebook's 64-128-10 at batch 128) and wide
  * (64-1024-1024-10 at batch 512), on cpu, wasm and the native tensorflow backend when installed.
  */
 const OPS_PER_CALL = 200;

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { PRNGKey } from '@lopt/random';
+import { PRNGKey, foldIn } from '@lopt/random';
 import { scope } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import { defineTask, fashionMnistMlpTask, type ImageBatch, type MLPParams, type Task } from '@lopt/tasks';
 import { PerParamMLPLOpt, type PerParamMLPTheta } from '@lopt/learned-optimizers';
-import { VectorizedLOptTruncatedStep } from '@lopt/gradient-estimators';
+import { VectorizedLOptTruncatedStep, type GradientEstimator } from '@lopt/gradient-estimators';
+import type { WorkloadInstance } from '../workload.js';
 
 /** Deterministic values scale · sin(offset + i), row-major (the peers build the same). */
 export function sinTensor(shape: number[], scale = 1, offset = 0): tf.Tensor {
@@ -57,4 +58,24 @@ export function w4Check(task: Task<MLPParams, ImageBatch>, lopt: PerParamMLPLOpt
   });
   tree.dispose([theta, params, batch]);
   return value;
+}
+
+/**
+ * The W4 workload instance for one estimator: theta from PRNGKey(0); each step is one gradient
+ * estimate with key foldIn(PRNGKey(1), step), read back and freed.
+ */
+export function w4EstimatorInstance(est: GradientEstimator<PerParamMLPTheta>, task: Task<MLPParams, ImageBatch>, lopt: PerParamMLPLOpt): WorkloadInstance {
+  const theta = lopt.init(PRNGKey(0));
+  let i = 0;
+  return {
+    step() {
+      const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++), undefined);
+      out.metaLoss.dataSync();
+      tree.dispose([out.grad, out.metaLoss]);
+    },
+    check: () => w4Check(task, lopt),
+    dispose() {
+      tree.dispose(theta);
+    },
+  };
 }

@@ -1,26 +1,11 @@
-import { PRNGKey, foldIn } from '@lopt/random';
-import * as tree from '@lopt/tree';
 import { FullES } from '@lopt/gradient-estimators';
 import type { Workload, WorkloadOptions } from '../workload.js';
-import { w4Check, w4Setting } from './w4-common.js';
+import { w4EstimatorInstance, w4Setting } from './w4-common.js';
 
 async function esSetup({ quick }: WorkloadOptions, batched: boolean) {
   const pairs = quick ? 2 : 16;
   const { task, lopt, step } = await w4Setting(pairs, quick);
-  const est = new FullES({ truncatedStep: step, std: 0.001, numPairs: pairs, batched });
-  const theta = lopt.init(PRNGKey(0));
-  let i = 0;
-  return {
-    step() {
-      const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++));
-      out.metaLoss.dataSync();
-      tree.dispose([out.grad, out.metaLoss]);
-    },
-    check: () => w4Check(task, lopt),
-    dispose() {
-      tree.dispose(theta);
-    },
-  };
+  return w4EstimatorInstance(new FullES({ truncatedStep: step, std: 0.001, numPairs: pairs, batched }), task, lopt);
 }
 
 /** W4 ES: the notebook's antithetic ES estimate, 16 pairs (σ = 0.001), all 32 perturbed trainings of 10 steps as one batch of tasks. */

@@ -1,8 +1,6 @@
-import { PRNGKey, foldIn } from '@lopt/random';
-import * as tree from '@lopt/tree';
 import { FullGrad } from '@lopt/gradient-estimators';
 import type { Workload } from '../workload.js';
-import { w4Check, w4Setting } from './w4-common.js';
+import { w4EstimatorInstance, w4Setting } from './w4-common.js';
 
 /**
  * W4: the meta-gradient of "No dependency introduction to learned optimizers in JAX"
@@ -13,25 +11,12 @@ import { w4Check, w4Setting } from './w4-common.js';
 export const w4LoptGrad: Workload = {
   id: 'w4-lopt-grad',
   title: 'No dependency introduction to learned optimizers in JAX: FullGrad meta-gradient, 8 tasks x 10 inner steps (2nd order)',
-  // The unroll plans resets in JS (it reads the step counters): not traceable by jit.
   peers: { torch: 'torch/w4', jax: 'jax/w4' },
+  // The unroll plans resets in JS (it reads the step counters): not traceable by jit.
   jittable: false,
   repeats: 5,
   async setup({ quick }) {
     const { task, lopt, step } = await w4Setting(8, quick);
-    const est = new FullGrad({ truncatedStep: step });
-    const theta = lopt.init(PRNGKey(0));
-    let i = 0;
-    return {
-      step() {
-        const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++));
-        out.metaLoss.dataSync();
-        tree.dispose([out.grad, out.metaLoss]);
-      },
-      check: () => w4Check(task, lopt),
-      dispose() {
-        tree.dispose(theta);
-      },
-    };
+    return w4EstimatorInstance(new FullGrad({ truncatedStep: step }), task, lopt);
   },
 };
