@@ -25,7 +25,14 @@ export {
   type UnrollPlan,
   type RunOutput,
 } from './truncated-step.js';
-export { UnrollEstimator, WholeTrainingEstimator, TruncatedEstimator, type UnrollEstimatorOptions, type WholeTrainingOptions } from './unroll-estimator.js';
+export {
+  UnrollEstimator,
+  WholeTrainingEstimator,
+  TruncatedEstimator,
+  PerturbedTruncatedEstimator,
+  type UnrollEstimatorOptions,
+  type WholeTrainingOptions,
+} from './unroll-estimator.js';
 export { VectorizedLOptTruncatedStep, clipLoss, type LossTransform, type VectorizedLOptTruncatedStepOptions } from './lopt-truncated-step.js';
 export { vectorSamplePerturbations, type MetaLossType } from './common.js';
 export { FullGrad, type FullGradOptions } from './full-grad.js';

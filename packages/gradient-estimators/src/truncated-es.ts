@@ -2,14 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
 import { scope } from '@lopt/transforms';
 import type { GradientEstimate } from './base.js';
-import { antitheticGradient, checkStd, vectorSamplePerturbations } from './common.js';
+import { antitheticGradient, vectorSamplePerturbations } from './common.js';
 import { concatStates, numTasksOf, sliceState, type TruncatedUnrollState } from './truncated-step.js';
-import { TruncatedEstimator, type UnrollEstimatorOptions } from './unroll-estimator.js';
+import { PerturbedTruncatedEstimator, type TruncatedESOptions } from './unroll-estimator.js';
 
-export interface TruncatedESOptions extends UnrollEstimatorOptions {
-  /** Standard deviation of the perturbations (default 0.01, learned_optimization's). */
-  readonly std?: number;
-}
+export type { TruncatedESOptions };
 
 /**
  * Truncated antithetic ES (learned_optimization outer_trainers/truncated_es.py): each call draws
@@ -18,13 +15,11 @@ export interface TruncatedESOptions extends UnrollEstimatorOptions {
  * loss. The positive trajectory is carried on. Biased: it ignores how theta shaped the state
  * the segment starts from (see {@link TruncatedPES}).
  */
-export class TruncatedES<T = any> extends TruncatedEstimator<T> {
+export class TruncatedES<T = any> extends PerturbedTruncatedEstimator<T> {
   readonly name = 'TruncatedES';
-  readonly std: number;
 
   constructor(opts: TruncatedESOptions) {
     super('TruncatedES', opts);
-    this.std = checkStd('TruncatedES', opts.std ?? 0.01);
   }
 
   private readonly estimate = this.compile((config, theta: T, key: Key, optState: unknown, inputs: unknown) => {

@@ -3,14 +3,11 @@ import type { Key } from '@lopt/random';
 import { map as treeMap } from '@lopt/tree';
 import { scope } from '@lopt/transforms';
 import type { GradientEstimate } from './base.js';
-import { checkStd, vectorSamplePerturbations, weightedMean } from './common.js';
+import { vectorSamplePerturbations, weightedMean } from './common.js';
 import { cloneState, concatStates, numTasksOf, sliceState, type TruncatedUnrollState } from './truncated-step.js';
-import { TruncatedEstimator, type UnrollEstimatorOptions } from './unroll-estimator.js';
+import { PerturbedTruncatedEstimator, type TruncatedESOptions } from './unroll-estimator.js';
 
-export interface TruncatedPESOptions extends UnrollEstimatorOptions {
-  /** Standard deviation of the perturbations (default 0.01, learned_optimization's). */
-  readonly std?: number;
-}
+export type TruncatedPESOptions = TruncatedESOptions;
 
 /** PES worker state (learned_optimization PESWorkerState): both trajectories and the summed perturbations. */
 export interface PESWorkerState<T = any> {
@@ -28,13 +25,11 @@ export interface PESWorkerState<T = any> {
  * loss. Resets inside a segment are handled step by step: a step after its task's reset only
  * credits the current perturbation, and the accumulator restarts from it.
  */
-export class TruncatedPES<T = any> extends TruncatedEstimator<T, PESWorkerState<T>> {
+export class TruncatedPES<T = any> extends PerturbedTruncatedEstimator<T, PESWorkerState<T>> {
   readonly name = 'TruncatedPES';
-  readonly std: number;
 
   constructor(opts: TruncatedPESOptions) {
     super('TruncatedPES', opts);
-    this.std = checkStd('TruncatedPES', opts.std ?? 0.01);
   }
 
   override initWorkerState(theta: T, key: Key): PESWorkerState<T> {

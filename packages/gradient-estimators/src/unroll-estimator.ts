@@ -1,7 +1,7 @@
 import type { Key } from '@lopt/random';
 import { jit, type Jitted } from '@lopt/transforms';
 import type { GradientEstimate, GradientEstimator } from './base.js';
-import { checkLossType, type MetaLossType } from './common.js';
+import { checkLossType, checkStd, type MetaLossType } from './common.js';
 import type { TruncatedStep, TruncatedUnrollState, UnrollConfig, UnrollOptions, UnrollPlan } from './truncated-step.js';
 
 export interface UnrollEstimatorOptions {
@@ -83,5 +83,20 @@ export abstract class WholeTrainingEstimator<T> extends UnrollEstimator<T, null>
 export abstract class TruncatedEstimator<T, W = TruncatedUnrollState> extends UnrollEstimator<T, W> {
   initWorkerState(theta: T, key: Key): W {
     return this.truncatedStep.initStepState(theta, key) as W;
+  }
+}
+
+export interface TruncatedESOptions extends UnrollEstimatorOptions {
+  /** Standard deviation of the perturbations (default 0.01, learned_optimization's). */
+  readonly std?: number;
+}
+
+/** Truncated estimators by antithetic perturbations of theta (TruncatedES, TruncatedPES). */
+export abstract class PerturbedTruncatedEstimator<T, W = TruncatedUnrollState> extends TruncatedEstimator<T, W> {
+  readonly std: number;
+
+  constructor(where: string, opts: TruncatedESOptions) {
+    super(where, opts);
+    this.std = checkStd(where, opts.std ?? 0.01);
   }
 }
