@@ -42,3 +42,9 @@ export function reduceLosses(losses: tf.Tensor2D, type: MetaLossType, last?: tf.
   if (!last) throw new Error("reduceLosses: lossType 'last' needs the final loss");
   return last;
 }
+
+/** The antithetic ES estimate mean_i (L⁺_i − L⁻_i) / (2σ²) · eps_i from per-particle losses [2n] (the n positive, then the n negative). */
+export function antitheticGradient<T>(eps: T, losses: tf.Tensor1D, std: number): T {
+  const [pos, neg] = tf.split(losses, 2) as [tf.Tensor1D, tf.Tensor1D];
+  return weightedMean(eps, tf.div(tf.sub(pos, neg), 2 * std ** 2) as tf.Tensor1D);
+}

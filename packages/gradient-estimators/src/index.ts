@@ -21,7 +21,18 @@ export {
   type UnrollOutput,
   type UnrollOptions,
   type InitStepStateOptions,
+  type UnrollConfig,
+  type UnrollPlan,
+  type RunOutput,
 } from './truncated-step.js';
+export {
+  UnrollEstimator,
+  WholeTrainingEstimator,
+  TruncatedEstimator,
+  PerturbedTruncatedEstimator,
+  type UnrollEstimatorOptions,
+  type WholeTrainingOptions,
+} from './unroll-estimator.js';
 export { VectorizedLOptTruncatedStep, clipLoss, type LossTransform, type VectorizedLOptTruncatedStepOptions } from './lopt-truncated-step.js';
 export { vectorSamplePerturbations, type MetaLossType } from './common.js';
 export { FullGrad, type FullGradOptions } from './full-grad.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { foldIn, randintArray, split, wrapKeyData, type Key } from '@lopt/random';
-import { map as treeMap, where as treeWhere } from '@lopt/tree';
-import { scan, scope, valueAndGrad, vmap } from '@lopt/transforms';
+import { dispose, map as treeMap, where as treeWhere } from '@lopt/tree';
+import { jit, scan, scope, valueAndGrad, vmap } from '@lopt/transforms';
 import { vectorizeTask, type Task } from '@lopt/tasks';
 import type { LearnedOptimizer } from '@lopt/learned-optimizers';
 import { ConstantTruncationSchedule, type TruncationSchedule } from './truncation-schedule.js';
@@ -9,10 +9,13 @@ import {
   keyColumn,
   numTasksOf,
   type InitStepStateOptions,
+  type RunOutput,
   type TruncatedStep,
   type TruncatedUnrollState,
+  type UnrollConfig,
   type UnrollOptions,
   type UnrollOutput,
+  type UnrollPlan,
 } from './truncated-step.js';
 
 /** Maps raw task losses to the values meta-training averages (elementwise). */
@@ -42,6 +45,12 @@ export interface VectorizedLOptTruncatedStepOptions<B = any> {
   readonly lossTransform?: LossTransform;
   /** A batch for a key; default `task.datasets.train.sample`, none for tasks without data. */
   readonly batchFn?: ((key: Key) => B) | null;
+  /**
+   * Run `unrollStep`'s tensor part under @lopt/transforms `jit` (traced once per configuration,
+   * then replayed). Default false: the estimators jit their whole estimate themselves (their own
+   * `jit` option). `LOPT_JIT=0` turns it off.
+   */
+  readonly jit?: boolean;
 }
 
 function positiveInt(where: string, what: string, n: unknown): number {
@@ -67,6 +76,7 @@ export class VectorizedLOptTruncatedStep<B = any> implements TruncatedStep {
   readonly randomInitialIterationOffset: number;
   readonly lossTransform: LossTransform;
   readonly batchFn: ((key: Key) => B) | null;
+  readonly jit: boolean;
 
   constructor(opts: VectorizedLOptTruncatedStepOptions<B>) {
     const f = 'VectorizedLOptTruncatedStep';
@@ -84,6 +94,7 @@ export class VectorizedLOptTruncatedStep<B = any> implements TruncatedStep {
     this.lossTransform = opts.lossTransform ?? ((l) => t.normalizer(l));
     const train = t.datasets?.train;
     this.batchFn = opts.batchFn === undefined ? (train ? (k) => train.sample(k) : null) : opts.batchFn;
+    this.jit = opts.jit ?? false;
   }
 
   initStepState(theta: any, key: Key, opts: InitStepStateOptions = {}): TruncatedUnrollState {
@@ -102,41 +113,58 @@ export class VectorizedLOptTruncatedStep<B = any> implements TruncatedStep {
   }
 
   unrollStep(theta: any, state: TruncatedUnrollState, opts: UnrollOptions = {}): UnrollOutput {
+    const plan = this.planUnroll(state, opts);
+    const out = scope(() => {
+      const run = this.jit && plan.jittable ? this.jittedRun : this.runUnroll;
+      const o = run(theta, state.optState, plan.inputs, plan.config);
+      return { state: plan.finish(o.optState), losses: o.losses, ...(o.lastLoss ? { lastLoss: o.lastLoss } : {}) };
+    });
+    dispose(plan.inputs);
+    return { ...out, resets: plan.resets };
+  }
+
+  /**
+   * The JS half of an unroll: reads the step counters ([T] int32, once), decides which task
+   * resets at which step and with which keys, draws the fresh inits and every step's batches.
+   * The plan's tensors are the caller's (dispose `inputs` after running it; `finish` makes new ones).
+   */
+  planUnroll(state: TruncatedUnrollState, opts: UnrollOptions = {}): UnrollPlan {
     const T = numTasksOf(state);
     const K = positiveInt('unrollStep', 'numSteps', opts.numSteps ?? this.unrollLength);
-    const thetaAxis = opts.vectorizedTheta ? 0 : null;
-    const { task, learnedOpt: lo, lossTransform, batchFn } = this;
+    const evalLast = opts.evalLast ?? false;
+    const { task, batchFn } = this;
     const resets = new Uint8Array(K * T);
-    const out = scope(() => {
-      // Plan the unroll in JS: which task resets at which step, and with which keys. Counters are
-      // small ([T] int32), read once per unroll.
-      const steps = Int32Array.from(state.innerStep.dataSync());
-      const lens = Int32Array.from(state.length.dataSync());
-      const ks = split(state.key, 3);
-      const nextKey = keyColumn(ks, 0);
-      const stepKeys = keyColumn(ks, 1);
-      const resetKeys = keyColumn(ks, 2);
-      const initKeyData: number[] = [];
-      const freshIdx: (Int32Array | null)[] = [];
-      for (let s = 0; s < K; s++) {
-        let idx: Int32Array | null = null;
-        for (let t = 0; t < T; t++) {
-          if (steps[t]! >= lens[t]!) {
-            const rk = split(foldIn(resetKeys.at(t), s), 2);
-            idx ??= new Int32Array(T);
-            idx[t] = initKeyData.length / 2;
-            const ik = rk.at(0);
-            initKeyData.push(ik.data[0]!, ik.data[1]!);
-            lens[t] = this.truncationSchedule.sampleLength(rk.at(1));
-            steps[t] = 0;
-            resets[s * T + t] = 1;
-          }
-          steps[t] = steps[t]! + 1;
+    const steps = Int32Array.from(state.innerStep.dataSync());
+    const lens = Int32Array.from(state.length.dataSync());
+    const ks = split(state.key, 3);
+    const nextKey = keyColumn(ks, 0);
+    const stepKeys = keyColumn(ks, 1);
+    const resetKeys = keyColumn(ks, 2);
+    const initKeyData: number[] = [];
+    const freshIdx: (Int32Array | null)[] = [];
+    const resetsOf = new Uint8Array(T);
+    for (let s = 0; s < K; s++) {
+      let idx: Int32Array | null = null;
+      for (let t = 0; t < T; t++) {
+        if (steps[t]! >= lens[t]!) {
+          const rk = split(foldIn(resetKeys.at(t), s), 2);
+          idx ??= new Int32Array(T);
+          idx[t] = initKeyData.length / 2;
+          const ik = rk.at(0);
+          initKeyData.push(ik.data[0]!, ik.data[1]!);
+          lens[t] = this.truncationSchedule.sampleLength(rk.at(1));
+          steps[t] = 0;
+          resets[s * T + t] = 1;
+          resetsOf[t]!++;
         }
-        freshIdx.push(idx);
+        steps[t] = steps[t]! + 1;
       }
-      const fresh = initKeyData.length > 0 ? vectorizeTask(task).init(wrapKeyData(Uint32Array.from(initKeyData), [initKeyData.length / 2])) : null;
+      freshIdx.push(idx);
+    }
+    const mode: UnrollConfig['resets'] = initKeyData.length === 0 ? 'none' : resetsOf.every((n) => n <= 1) ? 'once' : 'steps';
+    const config: UnrollConfig = { numTasks: T, numSteps: K, vectorizedTheta: opts.vectorizedTheta ?? false, evalLast, resets: mode };
 
+    const inputs = scope(() => {
       // Batches: one per task and step; tasks sharing a key (antithetic pairs) share the batch.
       const stepKey = (s: number) => wrapKeyData(Uint32Array.from({ length: 2 * T }, (_, i) => foldIn(stepKeys.at(i >> 1), s).data[i & 1]!), [T]);
       const batchesFor = (keys: Key): B | null => {
@@ -151,47 +179,90 @@ export class VectorizedLOptTruncatedStep<B = any> implements TruncatedStep {
         });
         return treeMap((...xs: tf.Tensor[]) => tf.stack(xs), per[0], ...per.slice(1)) as B;
       };
+      const keys = Array.from({ length: K }, (_, s) => stepKey(s));
+      const fresh = mode === 'none' ? null : vectorizeTask(task).init(wrapKeyData(Uint32Array.from(initKeyData), [initKeyData.length / 2]));
+      const gatherFresh = (idx: Int32Array) => treeMap((x: tf.Tensor) => tf.gather(x, tf.tensor1d(idx, 'int32')), fresh);
+      const maskAt = (s: number) => tf.tensor1d(Array.from(resets.subarray(s * T, (s + 1) * T)), 'bool');
+      const onceIdx = new Int32Array(T);
+      for (let s = 0; s < K; s++) for (let t = 0; t < T; t++) if (resets[s * T + t]) onceIdx[t] = freshIdx[s]![t]!;
+      const evalKey = evalLast ? stepKey(K) : null;
+      return {
+        keys,
+        batches: batchFn ? keys.map(batchesFor) : null,
+        evalKey,
+        evalBatch: evalKey ? batchesFor(evalKey) : null,
+        // 'once': masks [T] for every step and one fresh init per task; 'steps': both per step (null where none).
+        masks: mode === 'none' ? null : Array.from({ length: K }, (_, s) => (mode === 'once' || freshIdx[s] ? maskAt(s) : null)),
+        fresh: mode === 'once' ? gatherFresh(onceIdx) : mode === 'steps' ? freshIdx.map((idx) => (idx ? gatherFresh(idx) : null)) : null,
+      };
+    });
+    return {
+      config,
+      inputs,
+      resets,
+      jittable: mode !== 'steps',
+      finish: (optState) => ({ optState, innerStep: tf.tensor1d(steps, 'int32'), length: tf.tensor1d(lens, 'int32'), key: nextKey }),
+    };
+  }
 
+  /**
+   * The tensor half of an unroll (pure: no JS reads of tensor values, randomness from the plan's
+   * keys), so it runs under jit: `numSteps` steps of the learned optimizer on every task, resets
+   * selected with `where` on the plan's masks.
+   */
+  runUnroll = (theta: any, optState: any, inputs: unknown, config: UnrollConfig): RunOutput => {
+    const { task, learnedOpt: lo, lossTransform } = this;
+    const inp = inputs as LOptUnrollInputs<B>;
+    const thetaAxis = config.vectorizedTheta ? 0 : null;
+    const batchAxis = inp.batches ? 0 : null;
+    return scope(() => {
       const trainOne = (th: any, s: any, k: Key, b: B | null) => {
         const opt = lo.optFn(th, true);
         const [l, g] = valueAndGrad((p: any) => task.loss(p, k, b as B))(opt.getParams(s));
         return [opt.update(s, g, { loss: l }), lossTransform(l)] as const;
       };
-      const resetOne = (th: any, s: any, p: any, r: tf.Tensor, k: Key, b: B | null) => {
-        const s0 = treeWhere(r, lo.optFn(th, true).init(p), s);
-        return trainOne(th, s0, k, b);
-      };
-      const train = vmap(trainOne, [thetaAxis, 0, 0, batchFn ? 0 : null]);
-      const trainReset = vmap(resetOne, [thetaAxis, 0, 0, 0, 0, batchFn ? 0 : null]);
-
+      const train = vmap(trainOne, [thetaAxis, 0, 0, batchAxis]);
+      const initOne = (th: any, p: any) => lo.optFn(th, true).init(p);
+      const select = vmap((r: tf.Tensor, a: any, b: any) => treeWhere(r, a, b), [0, 0, 0]);
+      const freshOnce = config.resets === 'once' ? vmap(initOne, [thetaAxis, 0])(theta, inp.fresh) : null;
       let s = 0;
-      const [optState, losses] = scan(
+      const [final, losses] = scan(
         (carry: any) => {
           const i = s++;
-          const k = stepKey(i);
-          const b = batchesFor(k);
-          const idx = freshIdx[i];
-          if (!idx) return train(theta, carry, k, b) as [any, tf.Tensor];
-          const ix = tf.tensor1d(idx, 'int32');
-          const p = treeMap((x: tf.Tensor) => tf.gather(x, ix), fresh);
-          const r = tf.tensor1d(Array.from(resets.subarray(i * T, (i + 1) * T)), 'bool');
-          return trainReset(theta, carry, p, r, k, b) as [any, tf.Tensor];
+          const mask = inp.masks?.[i];
+          if (mask) {
+            const fresh = freshOnce ?? vmap(initOne, [thetaAxis, 0])(theta, (inp.fresh as any[])[i]);
+            carry = select(mask, fresh, carry);
+          }
+          return train(theta, carry, inp.keys[i]!, inp.batches?.[i] ?? null) as [any, tf.Tensor];
         },
-        state.optState,
+        optState,
         null,
-        { length: K },
+        { length: config.numSteps },
       );
-
       let lastLoss: tf.Tensor1D | undefined;
-      if (opts.evalLast) {
-        const k = stepKey(K);
-        const b = batchesFor(k);
+      if (config.evalLast) {
         const evalOne = (th: any, st: any, kk: Key, bb: B | null) => lossTransform(task.loss(lo.optFn(th, true).getParams(st), kk, bb as B));
-        lastLoss = vmap(evalOne, [thetaAxis, 0, 0, batchFn ? 0 : null])(theta, optState, k, b) as tf.Tensor1D;
+        lastLoss = vmap(evalOne, [thetaAxis, 0, 0, batchAxis])(theta, final, inp.evalKey!, inp.evalBatch) as tf.Tensor1D;
       }
-      const next: TruncatedUnrollState = { optState, innerStep: tf.tensor1d(steps, 'int32'), length: tf.tensor1d(lens, 'int32'), key: nextKey };
-      return { state: next, losses: losses as tf.Tensor2D, ...(lastLoss ? { lastLoss } : {}) };
+      return { optState: final, losses: losses as tf.Tensor2D, ...(lastLoss ? { lastLoss } : {}) };
     });
-    return { ...out, resets };
+  };
+
+  private readonly jittedRun = jit(this.runUnroll, { staticArgnums: [3] });
+
+  /** Drops the traces of `jit: true` (and the constants they keep). */
+  clearJitCache(): void {
+    this.jittedRun.clearCache();
   }
+}
+
+/** The tensors and keys of a planned unroll of VectorizedLOptTruncatedStep. */
+interface LOptUnrollInputs<B> {
+  keys: Key[];
+  batches: B[] | null;
+  evalKey: Key | null;
+  evalBatch: B | null;
+  masks: (tf.Tensor | null)[] | null;
+  fresh: unknown;
 }

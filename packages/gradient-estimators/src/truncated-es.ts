@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
 import { scope } from '@lopt/transforms';
-import type { GradientEstimate, GradientEstimator } from './base.js';
-import { checkStd, vectorSamplePerturbations, weightedMean } from './common.js';
-import { concatStates, numTasksOf, sliceState, type TruncatedStep, type TruncatedUnrollState } from './truncated-step.js';
+import type { GradientEstimate } from './base.js';
+import { antitheticGradient, vectorSamplePerturbations } from './common.js';
+import { concatStates, numTasksOf, sliceState, type TruncatedUnrollState } from './truncated-step.js';
+import { PerturbedTruncatedEstimator, type TruncatedESOptions } from './unroll-estimator.js';
 
-export interface TruncatedESOptions {
-  readonly truncatedStep: TruncatedStep;
-  /** Standard deviation of the perturbations (default 0.01, learned_optimization's). */
-  readonly std?: number;
-}
+export type { TruncatedESOptions };
 
 /**
  * Truncated antithetic ES (learned_optimization outer_trainers/truncated_es.py): each call draws
@@ -18,30 +15,27 @@ export interface TruncatedESOptions {
  * loss. The positive trajectory is carried on. Biased: it ignores how theta shaped the state
  * the segment starts from (see {@link TruncatedPES}).
  */
-export class TruncatedES<T = any> implements GradientEstimator<T, TruncatedUnrollState> {
+export class TruncatedES<T = any> extends PerturbedTruncatedEstimator<T> {
   readonly name = 'TruncatedES';
-  readonly truncatedStep: TruncatedStep;
-  readonly std: number;
 
   constructor(opts: TruncatedESOptions) {
-    if (!opts?.truncatedStep) throw new Error('TruncatedES: truncatedStep is required');
-    this.truncatedStep = opts.truncatedStep;
-    this.std = checkStd('TruncatedES', opts.std ?? 0.01);
+    super('TruncatedES', opts);
   }
 
-  initWorkerState(theta: T, key: Key): TruncatedUnrollState {
-    return this.truncatedStep.initStepState(theta, key);
-  }
+  private readonly estimate = this.compile((config, theta: T, key: Key, optState: unknown, inputs: unknown) => {
+    const { eps, thetas } = vectorSamplePerturbations(theta, key, this.std, config.numTasks / 2);
+    const out = this.truncatedStep.runUnroll(thetas, optState, inputs, config);
+    const grad = antitheticGradient(eps, tf.mean(out.losses, 0) as tf.Tensor1D, this.std);
+    return { grad, metaLoss: tf.mean(out.losses) as tf.Scalar, optState: out.optState };
+  });
 
   computeGradientEstimate(theta: T, key: Key, state: TruncatedUnrollState): GradientEstimate<T, TruncatedUnrollState> {
     const N = numTasksOf(state);
     return scope(() => {
-      const { eps, thetas } = vectorSamplePerturbations(theta, key, this.std, N);
-      const out = this.truncatedStep.unrollStep(thetas, concatStates([state, state]), { vectorizedTheta: true });
-      const perTask = tf.mean(out.losses, 0);
-      const [pos, neg] = tf.split(perTask, 2) as [tf.Tensor1D, tf.Tensor1D];
-      const coef = tf.div(tf.sub(pos, neg), 2 * this.std ** 2) as tf.Tensor1D;
-      return { grad: weightedMean(eps, coef), metaLoss: tf.mean(out.losses) as tf.Scalar, state: sliceState(out.state, 0, N) };
+      const both = concatStates([state, state]);
+      const plan = this.truncatedStep.planUnroll(both, { vectorizedTheta: true });
+      const { grad, metaLoss, optState } = this.estimate(plan, theta, key, both.optState, plan.inputs);
+      return { grad, metaLoss, state: sliceState(plan.finish(optState), 0, N) };
     });
   }
 }

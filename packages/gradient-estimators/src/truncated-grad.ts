@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
 import { map as treeMap } from '@lopt/tree';
 import { scope, stopGradient, valueAndGrad } from '@lopt/transforms';
-import type { GradientEstimate, GradientEstimator } from './base.js';
-import { concatStates, numTasksOf, sliceState, type TruncatedStep, type TruncatedUnrollState, type UnrollOutput } from './truncated-step.js';
+import type { GradientEstimate } from './base.js';
+import { concatStates, numTasksOf, sliceState, type TruncatedUnrollState } from './truncated-step.js';
+import { TruncatedEstimator, type UnrollEstimatorOptions } from './unroll-estimator.js';
 
-export interface TruncatedGradOptions {
-  readonly truncatedStep: TruncatedStep;
+export interface TruncatedGradOptions extends UnrollEstimatorOptions {
   /**
    * Backprop through at most this many tasks at once (default all): the gradient is the same
    * mean, computed chunk by chunk, so memory stays bounded (wasm has 4 GB).
@@ -20,32 +20,32 @@ export interface TruncatedGradOptions {
  * `unrollLength` steps and returns the gradient of the mean loss of that segment; the inner state
  * is carried to the next call, with no gradient flowing across truncations.
  */
-export class TruncatedGrad<T = any> implements GradientEstimator<T, TruncatedUnrollState> {
+export class TruncatedGrad<T = any> extends TruncatedEstimator<T> {
   readonly name = 'TruncatedGrad';
-  readonly truncatedStep: TruncatedStep;
   readonly maxTasksPerBatch: number;
 
   constructor(opts: TruncatedGradOptions) {
-    if (!opts?.truncatedStep) throw new Error('TruncatedGrad: truncatedStep is required');
-    this.truncatedStep = opts.truncatedStep;
+    super('TruncatedGrad', opts);
     const m = opts.maxTasksPerBatch ?? Infinity;
     if (!(m === Infinity || (Number.isInteger(m) && m >= 1))) throw new Error(`TruncatedGrad: maxTasksPerBatch must be a positive integer, got ${String(m)}`);
     this.maxTasksPerBatch = m;
   }
 
-  initWorkerState(theta: T, key: Key): TruncatedUnrollState {
-    return this.truncatedStep.initStepState(theta, key);
-  }
-
-  private chunk(theta: T, state: TruncatedUnrollState) {
+  private readonly segment = this.compile((config, theta: T, optState: unknown, inputs: unknown) => {
     const [[metaLoss, next], grad] = valueAndGrad(
       (th: T) => {
-        const o = this.truncatedStep.unrollStep(th, state);
-        return [o.losses.mean() as tf.Scalar, o.state] as [tf.Scalar, UnrollOutput['state']];
+        const o = this.truncatedStep.runUnroll(th, optState, inputs, config);
+        return [o.losses.mean() as tf.Scalar, o.optState] as [tf.Scalar, unknown];
       },
       { hasAux: true },
     )(theta);
-    return { metaLoss, grad, state: { ...next, optState: stopGradient(next.optState) } };
+    return { metaLoss, grad, optState: stopGradient(next) };
+  });
+
+  private chunk(theta: T, state: TruncatedUnrollState) {
+    const plan = this.truncatedStep.planUnroll(state);
+    const { metaLoss, grad, optState } = this.segment(plan, theta, state.optState, plan.inputs);
+    return { metaLoss, grad, state: plan.finish(optState) };
   }
 
   computeGradientEstimate(theta: T, _key: Key, state: TruncatedUnrollState): GradientEstimate<T, TruncatedUnrollState> {

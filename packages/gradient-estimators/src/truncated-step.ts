@@ -45,14 +45,59 @@ export interface InitStepStateOptions {
 }
 
 /**
+ * The static part of a planned unroll: JSON data, part of a jit cache key (equal configs share a
+ * trace).
+ */
+export interface UnrollConfig {
+  readonly numTasks: number;
+  readonly numSteps: number;
+  readonly vectorizedTheta: boolean;
+  readonly evalLast: boolean;
+  /**
+   * How resets enter the unroll: 'none' (no task resets), 'once' (a task resets at most once:
+   * one fresh init per task, selected by a [T] mask at every step) or 'steps' (some task resets
+   * twice: fresh inits per step, a structure that differs from call to call, so never jitted).
+   */
+  readonly resets: 'none' | 'once' | 'steps';
+}
+
+/**
+ * An unroll planned on the JS side (which task resets at which step, the keys and batches of
+ * every step), so that the rest is a pure function of tensors and keys, `runUnroll`, that jit
+ * can trace: the plan's `inputs` are its arguments, `config` its static argument.
+ */
+export interface UnrollPlan<S = any> {
+  readonly config: UnrollConfig;
+  /** Tensors and keys the unroll reads (a pytree; never read on the JS side by runUnroll). */
+  readonly inputs: unknown;
+  /** Row-major [numSteps, T]: 1 where the task is reset at that step (before it trains). */
+  readonly resets: Uint8Array;
+  /** Whether `runUnroll` on this plan may run under jit (the same config gives the same trace). */
+  readonly jittable: boolean;
+  /** The state after the unroll from its final optState (new counters and keys). */
+  finish(optState: S): TruncatedUnrollState<S>;
+}
+
+/** What `runUnroll` computes: the final optState, the losses [numSteps, T], with evalLast the final loss [T]. */
+export interface RunOutput<S = any> {
+  readonly optState: S;
+  readonly losses: tf.Tensor2D;
+  readonly lastLoss?: tf.Tensor1D;
+}
+
+/**
  * learned_optimization's VectorizedTruncatedStep (outer_trainers/truncated_step.py): creates and
  * advances the inner training of many tasks at once. The estimators are written against it.
+ * `unrollStep` is `planUnroll` (JS: counters, keys, data), `runUnroll` (tensors only, jittable)
+ * and `finish`; the estimators call the parts to put their whole estimate under one jit.
  */
 export interface TruncatedStep<T = any, S = any> {
   readonly numTasks: number;
   readonly unrollLength: number;
   initStepState(theta: T, key: Key, opts?: InitStepStateOptions): TruncatedUnrollState<S>;
   unrollStep(theta: T, state: TruncatedUnrollState<S>, opts?: UnrollOptions): UnrollOutput<S>;
+  planUnroll(state: TruncatedUnrollState<S>, opts?: UnrollOptions): UnrollPlan<S>;
+  runUnroll(theta: T, optState: S, inputs: unknown, config: UnrollConfig): RunOutput<S>;
 }
 
 /** Number of tasks of a state (the length of its key batch). */

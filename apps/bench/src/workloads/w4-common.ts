@@ -4,8 +4,8 @@ import { scope } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
 import { defineTask, fashionMnistMlpTask, type ImageBatch, type MLPParams, type Task } from '@lopt/tasks';
 import { PerParamMLPLOpt, type PerParamMLPTheta } from '@lopt/learned-optimizers';
-import { VectorizedLOptTruncatedStep, type GradientEstimator } from '@lopt/gradient-estimators';
-import type { WorkloadInstance } from '../workload.js';
+import { VectorizedLOptTruncatedStep, type UnrollEstimator } from '@lopt/gradient-estimators';
+import type { Workload, WorkloadInstance } from '../workload.js';
 
 /** Deterministic values scale · sin(offset + i), row-major (the peers build the same). */
 export function sinTensor(shape: number[], scale = 1, offset = 0): tf.Tensor {
@@ -64,18 +64,36 @@ export function w4Check(task: Task<MLPParams, ImageBatch>, lopt: PerParamMLPLOpt
  * The W4 workload instance for one estimator: theta from PRNGKey(0); each step is one gradient
  * estimate with key foldIn(PRNGKey(1), step), read back and freed.
  */
-export function w4EstimatorInstance(est: GradientEstimator<PerParamMLPTheta>, task: Task<MLPParams, ImageBatch>, lopt: PerParamMLPLOpt): WorkloadInstance {
+export function w4EstimatorInstance(est: UnrollEstimator<PerParamMLPTheta, null>, task: Task<MLPParams, ImageBatch>, lopt: PerParamMLPLOpt): WorkloadInstance {
   const theta = lopt.init(PRNGKey(0));
   let i = 0;
   return {
     step() {
-      const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++), undefined);
+      const out = est.computeGradientEstimate(theta, foldIn(PRNGKey(1), i++), null);
       out.metaLoss.dataSync();
       tree.dispose([out.grad, out.metaLoss]);
     },
     check: () => w4Check(task, lopt),
     dispose() {
       tree.dispose(theta);
+      est.clearJitCache();
+    },
+  };
+}
+
+/**
+ * A W4 workload: the W4 setting for `numTasks` tasks (see w4Setting), one estimate of
+ * `estimator(step, jit)` per step, eager or under the bench's jit switch (the estimator's own
+ * `jit` option: its whole estimate is one trace).
+ */
+export function w4Workload(w: Pick<Workload, 'id' | 'title' | 'peers'> & { numTasks(quick: boolean): number; estimator(step: VectorizedLOptTruncatedStep, jit: boolean): UnrollEstimator<PerParamMLPTheta, null> }): Workload {
+  const { numTasks, estimator, ...rest } = w;
+  return {
+    ...rest,
+    repeats: 5,
+    async setup({ quick, jit }) {
+      const { task, lopt, step } = await w4Setting(numTasks(quick), quick);
+      return w4EstimatorInstance(estimator(step, jit), task, lopt);
     },
   };
 }

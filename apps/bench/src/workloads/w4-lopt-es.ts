@@ -1,28 +1,23 @@
 import { FullES } from '@lopt/gradient-estimators';
-import type { Workload, WorkloadOptions } from '../workload.js';
-import { w4EstimatorInstance, w4Setting } from './w4-common.js';
+import { w4Workload } from './w4-common.js';
 
-async function esSetup({ quick }: WorkloadOptions, batched: boolean) {
-  const pairs = quick ? 2 : 16;
-  const { task, lopt, step } = await w4Setting(pairs, quick);
-  return w4EstimatorInstance(new FullES({ truncatedStep: step, std: 0.001, numPairs: pairs, batched }), task, lopt);
-}
+const pairs = (quick: boolean) => (quick ? 2 : 16);
+const es = (batched: boolean) => (truncatedStep: ConstructorParameters<typeof FullES>[0]['truncatedStep'], jit: boolean) =>
+  new FullES({ truncatedStep, std: 0.001, numPairs: truncatedStep.numTasks, batched, jit });
 
 /** W4 ES: the notebook's antithetic ES estimate, 16 pairs (σ = 0.001), all 32 perturbed trainings of 10 steps as one batch of tasks. */
-export const w4LoptEs: Workload = {
+export const w4LoptEs = w4Workload({
   id: 'w4-lopt-es',
   title: 'No dependency introduction to learned optimizers in JAX: antithetic FullES, 16 pairs = 32 unrolls x 10 steps as one batch',
   peers: { torch: 'torch/w4', jax: 'jax/w4' },
-  jittable: false,
-  repeats: 5,
-  setup: (o) => esSetup(o, true),
-};
+  numTasks: pairs,
+  estimator: es(true),
+});
 
 /** The same estimate with the 32 perturbed trainings run one after another (the ≥ 4× comparison). */
-export const w4LoptEsSequential: Workload = {
+export const w4LoptEsSequential = w4Workload({
   id: 'w4-lopt-es-sequential',
   title: 'No dependency introduction to learned optimizers in JAX: antithetic FullES, 16 pairs, the 32 unrolls one at a time',
-  jittable: false,
-  repeats: 5,
-  setup: (o) => esSetup(o, false),
-};
+  numTasks: pairs,
+  estimator: es(false),
+});

@@ -1,6 +1,5 @@
 import { FullGrad } from '@lopt/gradient-estimators';
-import type { Workload } from '../workload.js';
-import { w4EstimatorInstance, w4Setting } from './w4-common.js';
+import { w4Workload } from './w4-common.js';
 
 /**
  * W4: the meta-gradient of "No dependency introduction to learned optimizers in JAX"
@@ -8,15 +7,10 @@ import { w4EstimatorInstance, w4Setting } from './w4-common.js';
  * fresh Fashion-MNIST 8×8 MLPs for 10 steps (batch 128), FullGrad backprops through all of it.
  * `quick`: see w4Setting.
  */
-export const w4LoptGrad: Workload = {
+export const w4LoptGrad = w4Workload({
   id: 'w4-lopt-grad',
   title: 'No dependency introduction to learned optimizers in JAX: FullGrad meta-gradient, 8 tasks x 10 inner steps (2nd order)',
   peers: { torch: 'torch/w4', jax: 'jax/w4' },
-  // The unroll plans resets in JS (it reads the step counters): not traceable by jit.
-  jittable: false,
-  repeats: 5,
-  async setup({ quick }) {
-    const { task, lopt, step } = await w4Setting(8, quick);
-    return w4EstimatorInstance(new FullGrad({ truncatedStep: step }), task, lopt);
-  },
-};
+  numTasks: () => 8,
+  estimator: (truncatedStep, jit) => new FullGrad({ truncatedStep, jit }),
+});

@@ -15,10 +15,9 @@ function w5(numTasks: number): Workload {
   return {
     id: `w5-truncated-${numTasks}`,
     title: `No dependency introduction to learned optimizers in JAX: truncated step (10 inner steps, resets at 100), ${numTasks} task${numTasks === 1 ? '' : 's'}`,
-    jittable: false,
     tasks: numTasks,
     repeats: 5,
-    async setup({ quick }) {
+    async setup({ quick, jit }) {
       // quick (CI smoke runs, every backend): a 64-8-10 MLP, batch 8, at most 4 tasks, 2 steps.
       const task = await fashionMnistMlpTask(quick ? { hiddenSizes: [8], batchSize: 8 } : {});
       const lopt = new PerParamMLPLOpt();
@@ -30,6 +29,8 @@ function w5(numTasks: number): Workload {
         truncationSchedule: new ConstantTruncationSchedule(100),
         randomInitialIterationOffset: 100,
         lossTransform: clipLoss(3),
+        // The bench's jit switch: each unroll's tensor part (runUnroll) replays one trace.
+        jit,
       });
       const theta = lopt.init(PRNGKey(0));
       let state: TruncatedUnrollState = step.initStepState(theta, PRNGKey(1));
@@ -42,6 +43,7 @@ function w5(numTasks: number): Workload {
         },
         dispose() {
           tree.dispose([theta, state]);
+          step.clearJitCache();
         },
       };
     },
