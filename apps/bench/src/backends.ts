@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, PRNGKey } from '@lopt/random';
 import { initBackend, valueAndGrad } from '@lopt/transforms';
 import * as tree from '@lopt/tree';
+import { usableBackends } from './harness.js';
 import { bench, round, type Timing } from './timing.js';
 
 /**
@@ -78,21 +79,6 @@ export async function backendTimings(backend: string): Promise<Timing[]> {
   ];
 }
 
-/** The backends of this machine that can run: tensorflow only where @tensorflow/tfjs-node is installed. */
-async function usable(wanted: string[]): Promise<{ ok: string[]; skipped: Record<string, string> }> {
-  const ok: string[] = [];
-  const skipped: Record<string, string> = {};
-  for (const b of wanted) {
-    try {
-      await initBackend(b);
-      ok.push(b);
-    } catch (e) {
-      skipped[b] = (e as Error).message;
-    }
-  }
-  return { ok, skipped };
-}
-
 /**
  * One row per benchmark, one column per backend: median (min) ms, and how many times faster
  * tensorflow is than wasm (from the minimums, the steadier figure on a loaded machine; below 1 it is slower).
@@ -121,7 +107,7 @@ async function main(): Promise<void> {
   tf.env().set('IS_TEST', true);
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const { ok, skipped } = await usable(wanted.length ? wanted : ['cpu', 'wasm', 'tensorflow']);
+  const { ok, skipped } = await usableBackends(wanted.length ? wanted : ['cpu', 'wasm', 'tensorflow']);
   const results: Record<string, Timing[]> = {};
   for (const b of ok) {
     console.error(`# backends: timing ${b}...`);

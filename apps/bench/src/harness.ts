@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { profileKernels } from '@lopt/transforms';
+import { initBackend, profileKernels } from '@lopt/transforms';
 import { round, slope, stats, type Stats } from './stats.js';
 import type { Workload, WorkloadInstance } from './workload.js';
 
@@ -85,11 +85,16 @@ export async function timeWorkload(w: Workload, o: TimingOptions, onStep?: () =>
   } catch (e) {
     return { ...base, error: e instanceof Error ? e.message : String(e) };
   } finally {
-    try {
-      inst?.dispose();
-    } catch {
-      // a failed dispose is reported by the leak count of the next run
-    }
+    disposeQuietly(inst);
+  }
+}
+
+/** Disposes a workload instance after a run; a failed dispose is reported by the leak count of the next run. */
+function disposeQuietly(inst: WorkloadInstance | undefined): void {
+  try {
+    inst?.dispose();
+  } catch {
+    // reported by the next leak count
   }
 }
 
@@ -143,10 +148,21 @@ export async function memoryWorkload(w: Workload, o: TimingOptions & { steps: nu
   } catch (e) {
     return { ...base, error: e instanceof Error ? e.message : String(e) };
   } finally {
+    disposeQuietly(inst);
+  }
+}
+
+/** The backends of this machine that can run: tensorflow only where @tensorflow/tfjs-node is installed. */
+export async function usableBackends(wanted: readonly string[]): Promise<{ ok: string[]; skipped: Record<string, string> }> {
+  const ok: string[] = [];
+  const skipped: Record<string, string> = {};
+  for (const b of wanted) {
     try {
-      inst?.dispose();
-    } catch {
-      // reported by the next leak count
+      await initBackend(b);
+      ok.push(b);
+    } catch (e) {
+      skipped[b] = (e as Error).message;
     }
   }
+  return { ok, skipped };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, initBackend } from '@lopt/transforms';
-import { memoryWorkload, timeWorkload, type MemoryResult } from './harness.js';
+import { memoryWorkload, timeWorkload, usableBackends, type MemoryResult } from './harness.js';
 import { checksAgree, findPeerPython, FRAMEWORKS, runPeer, type PeerPython, type PeerResult } from './peers.js';
 import { progress } from './progress.js';
 import { machine, ratios, versions, type BenchReport, type WorkloadReport } from './report.js';
@@ -30,16 +30,7 @@ export async function runSpeed(o: SpeedOptions): Promise<BenchReport> {
   const log = o.log ?? ((s: string) => console.error(s));
   tf.env().set('IS_TEST', true);
   const wanted = o.backends?.length ? [...o.backends] : await availableBackends();
-  const backends: string[] = [];
-  const skippedBackends: Record<string, string> = {};
-  for (const b of wanted) {
-    try {
-      await initBackend(b);
-      backends.push(b);
-    } catch (e) {
-      skippedBackends[b] = (e as Error).message;
-    }
-  }
+  const { ok: backends, skipped: skippedBackends } = await usableBackends(wanted);
   if (!backends.length) throw new Error(`no backend could start: ${Object.entries(skippedBackends).map(([b, why]) => `${b}: ${why}`).join('; ')}`);
   const jit = o.jit ?? true;
   const backendsOf = (w: Workload) => (w.backends ? backends.filter((b) => w.backends!.includes(b)) : backends);

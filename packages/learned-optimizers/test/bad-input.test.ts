@@ -15,6 +15,17 @@ const makeParams = (seed: number) =>
     return { w: normal(k.at(0), [3, 4]), b: normal(k.at(1), [4]), s: normal(k.at(2)) };
   });
 
+/** theta from PRNGKey(0), its optimizer, params and gradient (seeds 1 and 2), and the states before and after one update (the caller disposes them). */
+function firstStep(lopt: LearnedOptimizer) {
+  const theta = lopt.init(PRNGKey(0));
+  const opt = lopt.optFn(theta);
+  const params = makeParams(1);
+  const g = makeParams(2);
+  const s0 = opt.init(params);
+  const s1 = opt.update(s0, g);
+  return { theta, opt, params, g, s0, s1 };
+}
+
 /** The state minus the counter that a skipped step changes. */
 const withoutCount = ({ nonFiniteSteps: _, ...rest }: Record<string, unknown>) => rest;
 
@@ -58,12 +69,7 @@ for (const backend of BACKENDS) {
       });
 
       it(`${tag}: a NaN or Inf in the gradient skips the step and reports it (state unchanged, params finite)`, () => {
-        const theta = lopt.init(PRNGKey(0));
-        const opt = lopt.optFn(theta);
-        const params = makeParams(1);
-        const g = makeParams(2);
-        const s0 = opt.init(params);
-        const s1 = opt.update(s0, g);
+        const { theta, opt, params, g, s0, s1 } = firstStep(lopt);
         for (const bad of [NaN, Infinity]) {
           const gBad = { ...g, w: tf.tidy(() => tf.where(tf.equal(tf.range(0, 12).reshape([3, 4]), 5), tf.fill([3, 4], bad), g.w)) };
           const s2 = opt.update(s1, gBad);
@@ -106,12 +112,7 @@ for (const backend of BACKENDS) {
 
     it('a step that overflows inside the learned optimizer (finite gradient) is skipped and reported too', () => {
       const lopt = new PerParamMLPLOpt({ expMult: 1e4 }); // exp(b · 1e4) overflows to Inf
-      const theta = lopt.init(PRNGKey(0));
-      const opt = lopt.optFn(theta);
-      const params = makeParams(1);
-      const g = makeParams(2);
-      const s0 = opt.init(params);
-      const s1 = opt.update(s0, g);
+      const { theta, opt, params, g, s0, s1 } = firstStep(lopt);
       expect(s1.nonFiniteSteps.dataSync()[0]).toBe(1);
       expect(bitDiff(s1.params, params)).toBeNull();
       expect(s1.iteration.dataSync()[0]).toBe(0);

@@ -9,7 +9,7 @@ import { BACKENDS, fresh, useBackend, useLeakCheck } from '@lopt/test-utils';
 import { LearnableAdam, LearnableRMSProp, LearnableSGD, LearnableSGDM, type LearnedOptimizer } from '../src/index.js';
 import fx from './fixtures/learnable.json';
 import seed000 from '../../../apps/demo/test/fixtures-seed000.json';
-import { bitDiff, decode, maxRelErr, quadraticMetaLoss } from './helpers.js';
+import { bitDiff, decode, expectMetaGrad, maxRelErr } from './helpers.js';
 
 const SLOW = process.env.LOPT_SLOW === '1';
 
@@ -103,17 +103,7 @@ for (const backend of BACKENDS) {
       });
 
       it(`${name}: meta-gradient through 3 updates matches float64 jax.grad and finite differences`, () => {
-        const lopt = make(opts);
-        const theta = decode(ref.theta);
-        const params = decode(fx.params);
-        const target = decode(fx.target);
-        const g = grad(quadraticMetaLoss(lopt.optFn, params, target, 3))(theta);
-        const want = decode(ref.metaGrad.grad);
-        expect(maxRelErr(g, want, 1e-3)).toBeLessThan(2e-3);
-        const d = decode(ref.metaGrad.direction);
-        const dot = tf.tidy(() => tree.vdot(g, d).dataSync()[0]!);
-        expect(Math.abs(dot - ref.metaGrad.directional_fd)).toBeLessThan(1e-3 * Math.abs(ref.metaGrad.directional_fd) + 1e-6);
-        tree.dispose([theta, params, target, g, want, d]);
+        expectMetaGrad(make(opts).optFn, { ...fx, theta: ref.theta }, ref.metaGrad, { floor: 1e-3, tol: 2e-3, fdTol: 1e-3, fdAbs: 1e-6 });
       });
     }
 

@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRNGKey } from '@lopt/random';
 import * as tree from '@lopt/tree';
-import { grad, scope, valueAndGrad, vmap } from '@lopt/transforms';
+import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import { BACKENDS, fresh, useBackend, useLeakCheck } from '@lopt/test-utils';
 import { LSTMLOpt, type LSTMLOptTheta } from '../src/index.js';
 import fx from './fixtures/lstm-lopt.json';
-import { decode, maxRelErr } from './helpers.js';
+import { decode, expectFlatUpdates, expectVmapEqualsLoop, maxRelErr, twoUpdates } from './helpers.js';
 
 /** The walkthrough's quadratic: mean over the batch of ‖W_b θ_b − y_b‖². */
 const quad = (theta: tf.Tensor, w: tf.Tensor, y: tf.Tensor) =>
@@ -70,10 +70,7 @@ for (const backend of BACKENDS) {
         const theta = c === fx.plain ? decode<LSTMLOptTheta>(fx.theta) : thetaLogSign();
         const params = decode(c.params);
         const grads = c.grads.map((g) => decode(g));
-        const opt = lopt.optFn(theta);
-        const s0 = fresh(params, () => opt.init(params));
-        const s1 = fresh([s0, grads[0]], () => opt.update(s0, grads[0]));
-        const s2 = fresh([s1, grads[1]], () => opt.update(s1, grads[1]));
+        const [s0, s1, s2] = twoUpdates(lopt.optFn(theta), params, grads[0], grads[1]);
         const [want1, want2, wantCarry] = [decode(c.after[0]!.params), decode(c.after[1]!.params), decode(c.after[1]!.carry!)];
         expect(maxRelErr(s1.params, want1, 1e-2)).toBeLessThan(2e-6);
         expect(maxRelErr(s2.params, want2, 1e-2)).toBeLessThan(2e-6);
@@ -96,27 +93,30 @@ for (const backend of BACKENDS) {
       tree.dispose([theta, w, y, theta0, l, d]);
       return { g, dot, loss };
     };
-
-    it('meta-gradient through a 4-step unroll (gradient under stopGradient) matches float64 jax and finite differences with the gradients frozen', () => {
-      const { g, dot, loss } = metaGrad(false);
-      const ref = meta.stopGradient;
-      expect(loss).toBeCloseTo(ref.loss, 3);
+    /**
+     * The meta-gradient (`secondOrder` or not) vs its float64 reference and finite differences, and
+     * far from the other one's finite difference: the second-order term is far above float32 noise.
+     * Returns the unroll's loss.
+     */
+    const expectMetaGrad = (secondOrder: boolean) => {
+      const { g, dot, loss } = metaGrad(secondOrder);
+      const [ref, other] = secondOrder ? [meta.secondOrder, meta.stopGradient] : [meta.stopGradient, meta.secondOrder];
       const want = decode(ref.grad);
       expect(maxRelErr(g, want, 1e-1)).toBeLessThan(2e-3);
       expect(Math.abs(dot - ref.directional_fd) / Math.abs(ref.directional_fd)).toBeLessThan(2e-4);
-      // ... and is not the full derivative: the dropped second-order term is far above float32 noise.
-      expect(Math.abs(dot - meta.secondOrder.directional_fd)).toBeGreaterThan(20 * Math.abs(dot - ref.directional_fd));
+      expect(Math.abs(dot - other.directional_fd)).toBeGreaterThan(20 * Math.abs(dot - ref.directional_fd));
       tree.dispose([g, want]);
+      return loss;
+    };
+
+    it('meta-gradient through a 4-step unroll (gradient under stopGradient) matches float64 jax and finite differences with the gradients frozen', () => {
+      // ... and is not the full derivative (the dropped second-order term).
+      const loss = expectMetaGrad(false);
+      expect(loss).toBeCloseTo(meta.stopGradient.loss, 3);
     });
 
     it('secondOrder: true keeps the term (differentiates through the fed gradient): the full derivative, vs plain finite differences', () => {
-      const { g, dot } = metaGrad(true);
-      const ref = meta.secondOrder;
-      const want = decode(ref.grad);
-      expect(maxRelErr(g, want, 1e-1)).toBeLessThan(2e-3);
-      expect(Math.abs(dot - ref.directional_fd) / Math.abs(ref.directional_fd)).toBeLessThan(2e-4);
-      expect(Math.abs(dot - meta.stopGradient.directional_fd)).toBeGreaterThan(20 * Math.abs(dot - ref.directional_fd));
-      tree.dispose([g, want]);
+      expectMetaGrad(true);
     });
 
     it('vmap over tasks equals the loop', () => {
@@ -126,11 +126,8 @@ for (const backend of BACKENDS) {
       const ps = [decode(fx.plain.params), decode(fx.plain.grads[1]!)];
       const gs = [decode(fx.plain.grads[0]!), decode(fx.plain.grads[1]!)];
       const step = (p: unknown, g: unknown) => scope(() => opt.update(opt.update(opt.init(p), g), g).params);
-      const loop = ps.map((p, i) => step(p, gs[i]));
-      const [sp, sg, sl] = [tree.stack(ps), tree.stack(gs), tree.stack(loop)];
-      const batched = vmap(step)(sp, sg);
-      expect(maxRelErr(batched, sl, 1e-3)).toBeLessThan(1e-5);
-      tree.dispose([theta, ps, gs, loop, batched, sp, sg, sl]);
+      expectVmapEqualsLoop(step, ps, gs);
+      tree.dispose([theta, ps, gs]);
     });
 
     it('numTensors stays flat over 100 updates and 10 meta-gradients', () => {
@@ -139,14 +136,7 @@ for (const backend of BACKENDS) {
       const opt = lopt.optFn(theta);
       const p0 = decode(fx.plain.params);
       const g0 = decode(fx.plain.grads[1]!);
-      let s = opt.init(p0);
-      const before = tf.memory().numTensors;
-      for (let i = 0; i < 100; i++) {
-        const n = opt.update(s, g0);
-        tree.dispose(s);
-        s = n;
-      }
-      expect(tf.memory().numTensors).toBe(before);
+      const s = expectFlatUpdates(opt, p0, g0, 100);
       const [w, y, t0] = [decode(meta.w), decode(meta.y), decode(meta.theta0)];
       const small = new LSTMLOpt({ hiddenSizes: [4, 4] });
       const th = small.init(PRNGKey(2));

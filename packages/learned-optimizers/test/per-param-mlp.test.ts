@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRNGKey } from '@lopt/random';
 import * as tree from '@lopt/tree';
-import { grad, scope, vmap } from '@lopt/transforms';
+import { scope } from '@lopt/transforms';
 import { BACKENDS, fresh, useBackend, useLeakCheck } from '@lopt/test-utils';
 import { PerParamMLPLOpt } from '../src/index.js';
 import fx from './fixtures/per-param-mlp.json';
-import { bitDiff, decode, maxRelErr, quadraticMetaLoss } from './helpers.js';
+import { bitDiff, decode, decodeUpdates, expectMetaGrad, expectVmapEqualsLoop, maxRelErr, twoUpdates } from './helpers.js';
 
 for (const backend of BACKENDS) {
   describe(`PerParamMLPLOpt (the notebook's LOpt) on ${backend}`, () => {
@@ -23,13 +23,8 @@ for (const backend of BACKENDS) {
     });
 
     it('one and two updates match the notebook at float32 tolerance', () => {
-      const theta = decode(fx.theta);
-      const params = decode(fx.params);
-      const [g1, g2] = fx.grads.map((g) => decode(g));
-      const opt = lopt.optFn(theta);
-      const s0 = fresh(params, () => opt.init(params));
-      const s1 = fresh([s0, g1], () => opt.update(s0, g1));
-      const s2 = fresh([s1, g2], () => opt.update(s1, g2));
+      const { theta, params, g1, g2 } = decodeUpdates(fx);
+      const [s0, s1, s2] = twoUpdates(lopt.optFn(theta), params, g1, g2);
       const want1 = decode(fx.after1);
       const want2 = decode(fx.after2);
       expect(maxRelErr(s1.params, want1.params)).toBeLessThan(2e-6);
@@ -44,17 +39,7 @@ for (const backend of BACKENDS) {
     });
 
     it('meta-gradient through 3 updates matches float64 jax.grad and finite differences', () => {
-      const theta = decode(fx.theta);
-      const params = decode(fx.params);
-      const target = decode(fx.target);
-      const metaLoss = quadraticMetaLoss(lopt.optFn, params, target, 3);
-      const g = grad(metaLoss)(theta);
-      const want = decode(fx.metaGrad.grad);
-      expect(maxRelErr(g, want, 1e-2)).toBeLessThan(2e-3);
-      const d = decode(fx.metaGrad.direction);
-      const dot = tf.tidy(() => tree.vdot(g, d).dataSync()[0]!);
-      expect(Math.abs(dot - fx.metaGrad.directional_fd) / Math.abs(fx.metaGrad.directional_fd)).toBeLessThan(1e-3);
-      tree.dispose([theta, params, target, g, want, d]);
+      expectMetaGrad(lopt.optFn, fx, fx.metaGrad, { floor: 1e-2, tol: 2e-3, fdTol: 1e-3 });
     });
 
     it('the variants (momenta at 3 timescales, Adam-style features) match their jax reference', () => {
@@ -82,11 +67,8 @@ for (const backend of BACKENDS) {
       const ps = [decode(fx.params), decode(fx.grads[0]!)];
       const gs = [decode(fx.grads[1]!), decode(fx.grads[0]!)];
       const step = (p: unknown, g: unknown) => scope(() => opt.update(opt.update(opt.init(p), g), g).params);
-      const loop = ps.map((p, i) => step(p, gs[i]));
-      const [sp, sg, sl] = [tree.stack(ps), tree.stack(gs), tree.stack(loop)];
-      const batched = vmap(step)(sp, sg);
-      expect(maxRelErr(batched, sl, 1e-3)).toBeLessThan(1e-5);
-      tree.dispose([theta, ps, gs, loop, batched, sp, sg, sl]);
+      expectVmapEqualsLoop(step, ps, gs);
+      tree.dispose([theta, ps, gs]);
     });
   });
 }

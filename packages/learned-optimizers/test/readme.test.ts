@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +7,7 @@ import { PRNGKey, split } from '@lopt/random';
 import { defineTask, quadraticFamily, sinusoidFamily, type MLPParams, type SinusoidConfig } from '@lopt/tasks';
 import { grad, initBackend, scope, valueAndGrad, vmap } from '@lopt/transforms';
 import { dispose } from '@lopt/tree';
-import { useBackend } from '@lopt/test-utils';
+import { expectReadmeMirrored, useBackend } from '@lopt/test-utils';
 import { maml, pretrained } from '@lopt/learned-optimizers';
 import { AdafacMLPLOpt, MLPLOpt, PerParamMLPLOpt, decodeSafetensors, deserializeTheta, serializeTheta, smoketestLearnedOptimizer, type PerParamMLPTheta } from '@lopt/learned-optimizers';
 import { loadTheta, saveTheta } from '@lopt/learned-optimizers/node';
@@ -29,16 +28,7 @@ describe('README examples', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('are the blocks of README.md', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map((l) => l.trim()));
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBe(6);
-    for (const block of blocks) {
-      for (const line of block.split('\n').map((l) => l.trim())) {
-        if (line === '' || line.startsWith('import ')) continue;
-        expect(here.has(line), `README line missing from readme.test.ts: ${line}`).toBe(true);
-      }
-    }
+    expectReadmeMirrored(new URL('../README.md', import.meta.url), new URL(import.meta.url), 6);
   });
 
   it('a learned optimizer beside Adam on a task', async () => {

@@ -2,11 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRNGKey } from '@lopt/random';
 import * as tree from '@lopt/tree';
-import { grad } from '@lopt/transforms';
 import { BACKENDS, fresh, useBackend, useLeakCheck } from '@lopt/test-utils';
 import { PerParamRNNLOpt, type PerParamRNNTheta } from '../src/index.js';
 import fx from './fixtures/rnn-lopt.json';
-import { decode, maxRelErr, quadraticMetaLoss } from './helpers.js';
+import { decode, decodeUpdates, expectFlatUpdates, expectMetaGrad, maxRelErr, twoUpdates } from './helpers.js';
 
 for (const backend of BACKENDS) {
   describe(`PerParamRNNLOpt (the no-dependency notebook's per-parameter RNN exercise) on ${backend}`, () => {
@@ -23,13 +22,8 @@ for (const backend of BACKENDS) {
     });
 
     it('two updates match the jax reference (params, momentum, hidden state)', () => {
-      const theta = decode<PerParamRNNTheta>(fx.theta);
-      const params = decode(fx.params);
-      const [g1, g2] = fx.grads.map((g) => decode(g));
-      const opt = lopt.optFn(theta);
-      const s0 = fresh(params, () => opt.init(params));
-      const s1 = fresh([s0, g1], () => opt.update(s0, g1));
-      const s2 = fresh([s1, g2], () => opt.update(s1, g2));
+      const { theta, params, g1, g2 } = decodeUpdates<PerParamRNNTheta>(fx);
+      const [s0, s1, s2] = twoUpdates(lopt.optFn(theta), params, g1, g2);
       const [w1, w2, wm, wh] = [decode(fx.after1.params), decode(fx.after2.params), decode(fx.after2.momentum), decode(fx.after2.hidden)];
       expect(maxRelErr(s1.params, w1, 1e-2)).toBeLessThan(2e-6);
       expect(maxRelErr(s2.params, w2, 1e-2)).toBeLessThan(2e-6);
@@ -41,30 +35,14 @@ for (const backend of BACKENDS) {
     });
 
     it('meta-gradient through 3 updates matches float64 jax.grad and finite differences', () => {
-      const theta = decode(fx.theta);
-      const params = decode(fx.params);
-      const target = decode(fx.target);
-      const g = grad(quadraticMetaLoss(lopt.optFn, params, target, 3))(theta);
-      const want = decode(fx.metaGrad.grad);
-      expect(maxRelErr(g, want, 1e-2)).toBeLessThan(2e-3);
-      const d = decode(fx.metaGrad.direction);
-      const dot = tf.tidy(() => tree.vdot(g, d).dataSync()[0]!);
-      expect(Math.abs(dot - fx.metaGrad.directional_fd) / Math.abs(fx.metaGrad.directional_fd)).toBeLessThan(1e-3);
-      tree.dispose([theta, params, target, g, want, d]);
+      expectMetaGrad(lopt.optFn, fx, fx.metaGrad, { floor: 1e-2, tol: 2e-3, fdTol: 1e-3 });
     });
 
     it('numTensors stays flat over 100 updates; a state for other params is an error naming state.hidden', () => {
       const theta = lopt.init(PRNGKey(0));
       const opt = lopt.optFn(theta);
       const [p, g] = [decode(fx.params), decode(fx.grads[0]!)];
-      let s = opt.init(p);
-      const before = tf.memory().numTensors;
-      for (let i = 0; i < 100; i++) {
-        const n = opt.update(s, g);
-        tree.dispose(s);
-        s = n;
-      }
-      expect(tf.memory().numTensors).toBe(before);
+      const s = expectFlatUpdates(opt, p, g, 100);
       const wrong = tf.zeros([3, fx.hiddenSize]);
       expect(() => opt.update({ ...s, hidden: wrong }, g)).toThrow(`PerParamRNNLOpt.update: state.hidden: expected [45,${fx.hiddenSize}] (coordinates × hidden), got Tensor float32 [3,${fx.hiddenSize}]`);
       expect(() => new PerParamRNNLOpt({ hiddenSize: 0 })).toThrow('PerParamRNNLOpt: hiddenSize must be a positive integer, got 0');

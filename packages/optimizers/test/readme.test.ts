@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRNGKey, normal } from '@lopt/random';
@@ -6,7 +5,7 @@ import { linearRegressionSamples } from '@lopt/tasks';
 import { dispose } from '@lopt/tree';
 import { grad, scope, valueAndGrad } from '@lopt/transforms';
 import { adam, applyUpdates, injectHyperparams, l2Loss, rmsprop, type StateOf } from '../src/index.js';
-import { useBackend } from '@lopt/test-utils';
+import { expectReadmeMirrored, useBackend } from '@lopt/test-utils';
 
 // README.md's examples, verbatim apart from imports, the backend, the number of outer steps
 // (STEPS) and `console`, which records what they print. The first test checks that every line
@@ -26,17 +25,10 @@ describe('README examples', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('are the blocks of README.md', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map((l) => l.trim()));
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    expect(blocks.length).toBe(2);
-    for (const block of blocks) {
-      for (const line of block.split('\n').map((l) => l.trim())) {
-        if (line === '' || line.startsWith('import ') || line.startsWith('await initBackend(')) continue;
-        const expected = line.replace('step < 2000', 'step < STEPS');
-        expect(here.has(expected), `README line missing from readme.test.ts: ${line}`).toBe(true);
-      }
-    }
+    expectReadmeMirrored(new URL('../README.md', import.meta.url), new URL(import.meta.url), 2, {
+      skip: (line) => line.startsWith('await initBackend('),
+      rewrite: (line) => line.replace('step < 2000', 'step < STEPS'),
+    });
   });
 
   it('Adam fits a line', () => {

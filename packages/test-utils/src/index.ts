@@ -7,5 +7,6 @@ export { values, treeValues, expectClose, relErr } from './numbers.js';
 export { fresh, noLeak, useLeakCheck } from './memory.js';
 export { HAVE_ORIGINALS, ORIGINALS, itOriginals, readOriginal, originals } from './data.js';
 export { useTempDir, useEnv } from './env.js';
+export { expectReadmeMirrored } from './readme.js';
 export { runScript, inParallel, spawnScript, type ScriptResult, type SpawnedScript } from './process.js';
 export { startRedis, findRedisServer, redisMissing, type RedisServer } from './redis.js';

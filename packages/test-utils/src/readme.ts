@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 /**
  * Code blocks of a README, for the test that type-checks and runs every one of them.
@@ -66,4 +69,29 @@ export function sameOutput(actual: string, expected: string, rtol = 1e-4): strin
     } else if (x !== y) return `token ${i}: printed '${x}', expected '${y}'`;
   }
   return null;
+}
+
+/**
+ * For a test file that mirrors a README's examples (`mirror`, usually `new URL(import.meta.url)`):
+ * asserts that the README has `blocks` ```ts blocks and that every line of them, trimmed, is a
+ * line of the mirror (after `rewrite`); blank lines, imports and the lines `skip` accepts are
+ * exempt.
+ */
+export function expectReadmeMirrored(
+  readme: URL,
+  mirror: URL,
+  blocks: number,
+  o: { skip?: (line: string) => boolean; rewrite?: (line: string) => string } = {},
+): void {
+  const text = readFileSync(readme, 'utf8');
+  const here = new Set(readFileSync(mirror, 'utf8').split('\n').map((l) => l.trim()));
+  const found = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(found.length).toBe(blocks);
+  const name = basename(fileURLToPath(mirror));
+  for (const block of found) {
+    for (const line of block.split('\n').map((l) => l.trim())) {
+      if (line === '' || line.startsWith('import ') || o.skip?.(line)) continue;
+      expect(here.has(o.rewrite ? o.rewrite(line) : line), `README line missing from ${name}: ${line}`).toBe(true);
+    }
+  }
 }

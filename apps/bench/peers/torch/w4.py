@@ -93,4 +93,5 @@ def es(quick):
     return step, check
 
 
-run({"w4-lopt-grad": grad, "w4-lopt-es": es})
+if __name__ == "__main__":  # src/workloads/w4-check.py imports inner_loss and lopt_update
+    run({"w4-lopt-grad": grad, "w4-lopt-es": es})

@@ -1,27 +1,17 @@
 """The value of W4's check() (w4-common.ts w4CheckInput / w4Check) computed with the PyTorch
 peer's own functions (peers/torch/w4.py: lopt_update, inner_loss): the mean inner training loss
 over 10 steps of the per-parameter MLP learned optimizer, on sine-valued theta, params and batch.
-Run: /work/venv/bin/python w4-check.py <path to peers/torch>"""
-import math, sys
+Run: /work/venv/bin/python w4-check.py [<path to peers/torch>] (default: the one of this checkout)"""
+import math, os, sys
 import numpy as np
-import torch, torch.nn.functional as F
+import torch
+
+sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "peers", "torch"))
+from w4 import inner_loss, lopt_update  # noqa: E402
 
 def sin(shape, scale=1.0, offset=0.0):
     n = int(np.prod(shape))
     return torch.tensor([scale * math.sin(offset + i) for i in range(n)], dtype=torch.float32).reshape(shape)
-
-def inner_loss(p, x, y):
-    h = torch.relu(torch.baddbmm(p[1].unsqueeze(1), x, p[0]))
-    logits = torch.baddbmm(p[3].unsqueeze(1), h, p[2])
-    return F.cross_entropy(logits.reshape(-1, 10), y.reshape(-1), reduction="none").view(x.shape[0], -1).mean(1)
-
-def lopt_update(mp, p, m, g):
-    T = p[0].shape[0]
-    m = [0.9 * mi + 0.1 * gi for mi, gi in zip(m, g)]
-    feats = torch.cat([torch.stack([pi, mi, gi], -1).reshape(T, -1, 3) for pi, mi, gi in zip(p, m, g)], 1)
-    out = torch.relu(feats @ mp[0] + mp[1]) @ mp[2] + mp[3]
-    step = (out[..., 0] * 0.01 * torch.exp(out[..., 1] * 0.01)).split([q[0].numel() for q in p], 1)
-    return [pi - s.reshape(pi.shape) for pi, s in zip(p, step)], m
 
 mp = [sin([3, 64], 1, 0), sin([64], 0.1, 1), sin([64, 2], 1, 2), sin([2], 0.1, 3)]
 p = [sin([64, 128], 0.02, 4)[None], torch.zeros(1, 128), sin([128, 10], 0.02, 5)[None], torch.ones(1, 10)]

@@ -6,7 +6,7 @@ import type { LearnedOptimizer } from '../base.js';
 import { checkNumber, checkPositiveInt, checkTheta, stateLeaves, type ThetaLayout } from '../common/checks.js';
 import { concatColumns, rollingMoment, splitLeaves } from '../common/features.js';
 import { celoOptimizer, type CeloBaseState } from './optimizer.js';
-import { initScheduler, SCHEDULER_INPUTS, type CeloSchedulerTheta } from './scheduler.js';
+import { initScheduler, schedulerLayout, type CeloSchedulerTheta } from './scheduler.js';
 
 export interface CeloAdamOptions {
   /** LSTM width (default 64, the published checkpoint's). */
@@ -66,21 +66,7 @@ export class CeloAdam implements LearnedOptimizer<CeloAdamTheta> {
   }
 
   get thetaLayout(): ThetaLayout {
-    const H = this.config.lstmHiddenSize;
-    const lin = (name: string, fin: number, fout: number) =>
-      [
-        [['rnn_params', name, 'b'], [fout]],
-        [['rnn_params', name, 'w'], [fin, fout]],
-      ] as const;
-    return [
-      [['lstm_init_state', 'cell'], [1, H]],
-      [['lstm_init_state', 'hidden'], [1, H]],
-      ...lin('linear', SCHEDULER_INPUTS, H),
-      ...lin('linear_1', SCHEDULER_INPUTS, H),
-      ...lin('linear_2', SCHEDULER_INPUTS, H),
-      ...lin('rnn/linear', 2 * H, 4 * H),
-      ...lin('step_size', H, 1),
-    ];
+    return schedulerLayout(this.config.lstmHiddenSize, false);
   }
 
   init = (key: Key): CeloAdamTheta => scope(() => initScheduler(key, this.config.lstmHiddenSize, false));

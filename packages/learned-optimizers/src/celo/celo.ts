@@ -10,7 +10,7 @@ import { prngSequence, truncatedNormalInit } from '../common/haiku.js';
 import { columnMLP } from '../common/mlp.js';
 import { celoOptimizer, type CeloBaseState } from './optimizer.js';
 import { factoredLeaves } from './factored-state.js';
-import { initScheduler, SCHEDULER_INPUTS, type CeloSchedulerTheta, type Linear } from './scheduler.js';
+import { initScheduler, schedulerLayout, type CeloSchedulerTheta, type Linear } from './scheduler.js';
 
 export interface CeloOptions {
   /** LSTM width (default 64, the published checkpoint's). */
@@ -102,27 +102,14 @@ export class Celo implements LearnedOptimizer<CeloTheta> {
   }
 
   get thetaLayout(): ThetaLayout {
-    const H = this.config.lstmHiddenSize;
     const s = this.sizes;
-    const lin = (name: string, fin: number, fout: number) =>
-      [
-        [['rnn_params', name, 'b'], [fout]],
-        [['rnn_params', name, 'w'], [fin, fout]],
-      ] as const;
     return [
       ...INPUT_WIDTHS.map((k, i) => [['ff_mod_stack', '~', `w0__${i}`], [1, k, s[1]!]] as const),
       ...s.slice(1).flatMap((out, i) => [
         [['ff_mod_stack', '~', `b${i}`], [1, out]] as const,
         ...(i > 0 ? [[['ff_mod_stack', '~', `w${i}`], [1, s[i]!, out]] as const] : []),
       ]),
-      [['lstm_init_state', 'cell'], [1, H]],
-      [['lstm_init_state', 'hidden'], [1, H]],
-      ...lin('linear', SCHEDULER_INPUTS, H),
-      ...lin('linear_1', SCHEDULER_INPUTS, H),
-      ...lin('linear_2', SCHEDULER_INPUTS, H),
-      ...lin('rnn/linear', 2 * H, 4 * H),
-      ...lin('rnn_to_controls', H, 1),
-      ...lin('step_size', H, 1),
+      ...schedulerLayout(this.config.lstmHiddenSize, true),
     ];
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Key } from '@lopt/random';
+import type { ThetaLayout } from '../common/checks.js';
 import { prngSequence, truncatedNormalInit } from '../common/haiku.js';
 
 /**
@@ -127,6 +128,26 @@ export function runScheduler(theta: CeloSchedulerTheta, x: tf.Tensor2D, hidden: 
 }
 
 /** haiku-style init of the scheduler: truncated-normal 1/√fan_in weights, zero biases, zero LSTM state. */
+/** The scheduler's part of a theta layout (what {@link initScheduler} makes), in the checkpoints' order. */
+export function schedulerLayout(hiddenSize: number, withControls: boolean): ThetaLayout {
+  const H = hiddenSize;
+  const lin = (name: string, fin: number, fout: number) =>
+    [
+      [['rnn_params', name, 'b'], [fout]],
+      [['rnn_params', name, 'w'], [fin, fout]],
+    ] as const;
+  return [
+    [['lstm_init_state', 'cell'], [1, H]],
+    [['lstm_init_state', 'hidden'], [1, H]],
+    ...lin('linear', SCHEDULER_INPUTS, H),
+    ...lin('linear_1', SCHEDULER_INPUTS, H),
+    ...lin('linear_2', SCHEDULER_INPUTS, H),
+    ...lin('rnn/linear', 2 * H, 4 * H),
+    ...(withControls ? lin('rnn_to_controls', H, 1) : []),
+    ...lin('step_size', H, 1),
+  ];
+}
+
 export function initScheduler(key: Key, hiddenSize: number, withControls: boolean): CeloSchedulerTheta & { rnn_params: { rnn_to_controls?: Linear } } {
   const next = prngSequence(key);
   const lin = (fin: number, fout: number): Linear => ({ w: truncatedNormalInit(next(), [fin, fout]), b: tf.zeros([fout]) });

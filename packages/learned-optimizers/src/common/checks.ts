@@ -44,18 +44,21 @@ export interface FlatParams {
   readonly leaves: tf.Tensor[];
 }
 
+/** flatten(value), with an error naming the function and the argument when it is not a pytree. */
+function flattenArg(fname: string, what: string, value: unknown): [unknown[], TreeDef] {
+  try {
+    return flatten(value);
+  } catch (e) {
+    throw new Error(`${fname}: ${what} is not a pytree of tensors: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Learned optimizers work on float32 tensor leaves. An int32 or bool leaf (a step counter, a
  * mask) cannot be optimized: the error names it and says what to do.
  */
 export function checkParams(fname: string, params: unknown): FlatParams {
-  let ls: unknown[];
-  let def: TreeDef;
-  try {
-    [ls, def] = flatten(params);
-  } catch (e) {
-    throw new Error(`${fname}: params is not a pytree of tensors: ${(e as Error).message}`);
-  }
+  const [ls, def] = flattenArg(fname, 'params', params);
   const paths = def.paths();
   ls.forEach((l, i) => {
     if (!isTensor(l)) throw new Error(`${fname}: ${formatPath(paths[i]!, 'params')} is a ${describe(l)}; learned optimizers need float32 tensors`);
@@ -70,13 +73,7 @@ export function checkParams(fname: string, params: unknown): FlatParams {
 
 /** The gradient must have the params' structure and shapes; returns its leaves in params order. */
 export function checkGrad(fname: string, params: FlatParams, grad: unknown): tf.Tensor[] {
-  let ls: unknown[];
-  let def: TreeDef;
-  try {
-    [ls, def] = flatten(grad);
-  } catch (e) {
-    throw new Error(`${fname}: grad is not a pytree of tensors: ${(e as Error).message}`);
-  }
+  const [ls, def] = flattenArg(fname, 'grad', grad);
   const ok = def.equals(params.def) && ls.every((g, i) => isTensor(g) && sameShape(g.shape, params.leaves[i]!.shape));
   if (!ok) {
     const why = findMismatch(params.tree, grad, { shapes: true, names: ['params', 'grad'] });
