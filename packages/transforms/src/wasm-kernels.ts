@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type WasmBackendInternals as WasmBackend } from './internals/index.js';
+import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, wasmHeapMemory, type WasmBackendInternals as WasmBackend } from './internals/index.js';
+import { batchIndex, gemmBatchMatMul } from './wasm/batch-matmul.js';
+import { loadGemm, type GemmKernels } from './wasm/gemm.js';
 
 /**
  * Faster BatchMatMul and broadcasting comparisons for tfjs-backend-wasm 4.x (the layout kernels,
@@ -35,16 +37,21 @@ type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
 const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
-function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void): Kernel {
+function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void, gemm: GemmKernels | null): Kernel {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return orig(args);
+    const backend = args.backend as WasmBackend;
+    if (gemm !== null) {
+      const out = gemmBatchMatMul(backend, gemm, a, b, transposeA, transposeB);
+      if (out !== null) return out;
+    }
     const oa = a.shape.slice(0, -2);
     const ob = b.shape.slice(0, -2);
     const na = sizeOf(oa);
     const nb = sizeOf(ob);
-    if ((!transposeA && !transposeB && na === 1 && nb === 1) || a.dtype !== 'float32' || b.dtype !== 'float32') return orig(args);
-    const backend = args.backend as WasmBackend;
+    if (!transposeA && !transposeB && na === 1 && nb === 1) return orig(args);
     const temps: tf.TensorInfo[] = [];
     const swap = (x: tf.TensorInfo) => {
       const r = x.shape.length;
@@ -81,24 +88,6 @@ function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.Ten
     for (const t of temps) backend.disposeData(t.dataId);
     return out;
   };
-}
-
-/** Flat index into the (broadcast) batch dims `from` for flat output batch index `i` over `outer`. */
-function batchIndex(i: number, outer: readonly number[], from: readonly number[]): number {
-  let idx = 0;
-  let stride = 1;
-  let rem = i;
-  for (let d = outer.length - 1; d >= 0; d--) {
-    const pos = rem % outer[d]!;
-    rem = Math.floor(rem / outer[d]!);
-    const fd = d - (outer.length - from.length);
-    if (fd >= 0) {
-      const size = from[fd]!;
-      idx += (size === 1 ? 0 : pos) * stride;
-      stride *= size;
-    }
-  }
-  return idx;
 }
 
 const COMPARE: Record<string, (x: number, y: number) => boolean> = {
@@ -183,13 +172,35 @@ export function installWasmKernels(backendObject: unknown): void {
     cBatchMatMul(id(a), shapeBytes([1, ...a.shape]), 3, id(b), shapeBytes([1, ...b.shape]), 3, false, false, id(out));
   };
   checkMatMulInto(backend, matMulInto);
-  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto);
+  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto, checkedGemm(backend));
   const replacements: Array<[string, Kernel]> = [['BatchMatMul', batchMatMul]];
   for (const name of Object.keys(COMPARE)) replacements.push([name, makeCompare(name, orig(name))]);
   for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
   }
+}
+
+/**
+ * lopt's SIMD matMul kernels over the backend's heap, or null (then every matMul takes the
+ * XNNPACK path above): no WebAssembly SIMD, no reachable heap memory, or a wrong known answer.
+ */
+function checkedGemm(backend: WasmBackend): GemmKernels | null {
+  const memory = wasmHeapMemory(backend);
+  const gemm = memory === null ? null : loadGemm(memory);
+  if (gemm === null) return null;
+  // [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]], through both kernels.
+  const a = backend.makeOutput([2, 2], 'float32');
+  const b = backend.makeOutput([2, 1], 'float32');
+  const o = backend.makeOutput([2, 2], 'float32');
+  backend.typedArrayFromHeap(a).set([1, 2, 3, 4]);
+  backend.typedArrayFromHeap(b).set([5, 6]);
+  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  gemm.gemmN(at(a), at(b), at(o), 2, 1, 2, 8, 4, 4, 0);
+  gemm.gemmD(at(a), at(b), at(o) + 8, 2, 1, 2, 8, 8);
+  const got = Array.from(backend.typedArrayFromHeap(o));
+  for (const t of [a, b, o]) backend.disposeData(t.dataId);
+  return got.join() === '17,39,17,39' ? gemm : null;
 }
 
 /** The known answer [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]] through the direct C call (signature check). */

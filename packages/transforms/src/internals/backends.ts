@@ -27,6 +27,20 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
   return backend as WasmBackendInternals;
 }
 
+/**
+ * The WebAssembly.Memory that holds the wasm backend's heap, for lopt's own generated wasm
+ * kernels to import: the emscripten module exports it (`asm.memory`, plain build) or keeps it as
+ * `wasmMemory` (threaded build). null, not an error, when neither is there or it is not the
+ * memory behind `HEAPU8`: the callers then keep their non-generated path.
+ */
+export function wasmHeapMemory(backend: WasmBackendInternals): WebAssembly.Memory | null {
+  const m = backend.wasm as { asm?: { memory?: unknown }; wasmMemory?: unknown; HEAPU8?: { buffer?: unknown } };
+  for (const mem of [m.asm?.memory, m.wasmMemory]) {
+    if (typeof WebAssembly !== 'undefined' && mem instanceof WebAssembly.Memory && m.HEAPU8 !== undefined && mem.buffer === m.HEAPU8.buffer) return mem;
+  }
+  return null;
+}
+
 /** A new tensor on `backend` holding `values`: makeTensorInfo (cpu, webgl) or makeOutput + heap (wasm). */
 export function writeOutput(backend: unknown, shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo {
   const b = backend as Partial<WasmBackendInternals> & { makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo };
