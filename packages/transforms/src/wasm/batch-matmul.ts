@@ -31,6 +31,9 @@ export const gemmPolicy = {
   chunkM: 8,
 };
 
+/** How many matMuls each kernel ran (for tests: which path a shape took). */
+export const gemmCounts = { N: 0, D: 0, pack: 0 };
+
 /** gemmN, in row blocks × k chunks when B's rows are long (see gemmPolicy.chunkMinN). */
 function runN(gemm: GemmKernels, pa: number, pb: number, pc: number, m: number, n: number, k: number, sAi: number, sAp: number, sBp: number): void {
   const { chunkMinN, chunkK: kc, chunkM: mc } = gemmPolicy;
@@ -95,6 +98,7 @@ export function gemmBatchMatMul(backend: WasmBackendInternals, gemm: GemmKernels
   if (bRowsP) mode = aContigP && bRowsJ ? 'D' : 'N';
   else if (aContigP && (m < gemmPolicy.packMin || n < gemmPolicy.packMin || (k >= gemmPolicy.dotMinK && m <= gemmPolicy.dotMaxM))) mode = 'D';
   else mode = 'pack';
+  gemmCounts[mode]++;
 
   const aBase = backend.dataIdMap.get(a.dataId).memoryOffset;
   const bBase = backend.dataIdMap.get(b.dataId).memoryOffset;
