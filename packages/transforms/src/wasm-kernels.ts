@@ -13,7 +13,7 @@ import { loadGemm, type GemmKernels } from './wasm/gemm.js';
  * when the right operand is shared, and otherwise runs one XNNPACK matMul per batch entry. It stays
  * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
  *
- * Equal/Greater/...: see makeCompare.
+ * Equal/Greater/...: see makeCompare. Tanh: see makeTanh.
  */
 /**
  * A tensor over part of another tensor's heap memory (no copy): `count` float32s from element
@@ -86,6 +86,25 @@ function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.Ten
       }
     }
     for (const t of temps) backend.disposeData(t.dataId);
+    return out;
+  };
+}
+
+/** Tanh in SIMD (wasm/tanh.ts) for float32; the < 4 element tail with Math.tanh. */
+function makeTanh(orig: Kernel, gemm: GemmKernels): Kernel {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return orig(args);
+    const backend = args.backend as WasmBackend;
+    const out = backend.makeOutput(x.shape, 'float32');
+    const n = sizeOf(x.shape);
+    const whole = n & ~3;
+    gemm.tanh(backend.dataIdMap.get(x.dataId).memoryOffset, backend.dataIdMap.get(out.dataId).memoryOffset, 4 * whole);
+    if (whole < n) {
+      const xv = backend.typedArrayFromHeap(x);
+      const ov = backend.typedArrayFromHeap(out);
+      for (let i = whole; i < n; i++) ov[i] = Math.tanh(xv[i]!);
+    }
     return out;
   };
 }
@@ -172,8 +191,10 @@ export function installWasmKernels(backendObject: unknown): void {
     cBatchMatMul(id(a), shapeBytes([1, ...a.shape]), 3, id(b), shapeBytes([1, ...b.shape]), 3, false, false, id(out));
   };
   checkMatMulInto(backend, matMulInto);
-  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto, checkedGemm(backend));
+  const gemm = checkedGemm(backend);
+  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto, gemm);
   const replacements: Array<[string, Kernel]> = [['BatchMatMul', batchMatMul]];
+  if (gemm !== null) replacements.push(['Tanh', makeTanh(orig('Tanh'), gemm)]);
   for (const name of Object.keys(COMPARE)) replacements.push([name, makeCompare(name, orig(name))]);
   for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');

@@ -64,6 +64,15 @@ export const I = {
   vlane: (lane: number): Bytes => [...simd(0x1f), lane],
   vadd: simd(0xe4),
   vmul: simd(0xe6),
+  vdiv: simd(0xe7),
+  vmin: simd(0xe8),
+  vmax: simd(0xe9),
+  vabs: simd(0xe0),
+  vlt: simd(0x43),
+  /** `bitselect(x, y, mask)`: x's bits where mask is set, else y's. */
+  vbitselect: simd(0x52),
+  /** f32x4 with `v` in every lane. */
+  vconst: (v: number): Bytes => [...simd(0x0c), ...[0, 1, 2, 3].flatMap(() => Array.from(new Uint8Array(Float32Array.of(v).buffer)))],
   /** `block (loop body)`: `br 1` leaves, `br 0` repeats. */
   loop: (...body: Bytes[]): Bytes => [0x02, 0x40, 0x03, 0x40, ...body.flat(), 0x0b, 0x0b],
   brIf: (depth: number): Bytes => [0x0d, ...uleb(depth)],

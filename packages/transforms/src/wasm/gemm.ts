@@ -1,4 +1,5 @@
 import { encodeModule, Func, I, type Bytes } from './emit.js';
+import { tanhFunc } from './tanh.js';
 
 /**
  * Small-GEMM kernels in WebAssembly SIMD (f32x4), generated at load time and run directly on
@@ -16,6 +17,8 @@ import { encodeModule, Func, I, type Bytes } from './emit.js';
 export interface GemmKernels {
   gemmN(a: number, b: number, c: number, m: number, n: number, k: number, sAi: number, sAp: number, sBp: number, beta: number): void;
   gemmD(a: number, b: number, c: number, m: number, n: number, k: number, sAi: number, sBj: number): void;
+  /** y = tanh(x) over whole f32x4 vectors of `bytes` (wasm/tanh.ts). */
+  tanh(x: number, y: number, bytes: number): void;
 }
 
 /** `local op= value` for i32 locals. */
@@ -140,7 +143,7 @@ function gemmD(): Func {
 
 /** The module's bytes for a plain or a shared (threaded build) memory. */
 export function gemmModuleBytes(shared: boolean): Uint8Array {
-  return encodeModule([gemmN(), gemmD()], { shared });
+  return encodeModule([gemmN(), gemmD(), tanhFunc()], { shared });
 }
 
 /**
