@@ -9,9 +9,12 @@ import { loadGemm, type GemmKernels } from './wasm/gemm.js';
  *
  * BatchMatMul: tfjs-backend-wasm sends a matMul to XNNPACK only when there is no transpose and no
  * batch dimension; everything else (every gradient matMul, every batched matMul under vmap) takes
- * a naive loop that is 7-50x slower. This kernel transposes explicitly, folds batch dims into rows
- * when the right operand is shared, and otherwise runs one XNNPACK matMul per batch entry. It stays
- * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
+ * a naive loop that is 7-50x slower. lopt runs them in its own SIMD kernels over the wasm heap
+ * (wasm/gemm.ts, chosen per shape in wasm/batch-matmul.ts: transposes by strides, batch dims by
+ * offsets). Without WebAssembly SIMD, and for big plain products, the XNNPACK path below: explicit
+ * transposes, batch dims folded into rows when the right operand is shared, otherwise one XNNPACK
+ * matMul per batch entry. Either way one kernel, so the tape records one BatchMatMul node and
+ * gradients are unchanged.
  *
  * Equal/Greater/...: see makeCompare. Tanh: see makeTanh.
  */

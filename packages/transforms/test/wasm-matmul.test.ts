@@ -100,6 +100,9 @@ describe('wasm SIMD BatchMatMul matches tfjs cpu', () => {
     expect(delta(() => run([4, 20, 40], [4, 20, 40], true, false))).toEqual({ N: 1, D: 0, pack: 0 });
     expect(delta(() => run([8, 64, 500], [8, 3, 500], false, true))).toEqual({ N: 0, D: 1, pack: 0 });
     expect(delta(() => run([8, 128, 10], [8, 128, 10], false, true))).toEqual({ N: 0, D: 0, pack: 1 });
+    // A big plain product stays in XNNPACK (its packed-weight kernel is faster there).
+    expect(delta(() => run([256, 128], [128, 256], false, false))).toEqual({ N: 0, D: 0, pack: 0 });
+    expect(delta(() => run([40, 128], [128, 256], false, false))).toEqual({ N: 1, D: 0, pack: 0 });
   });
 
   it('falls back to the XNNPACK path, with the same numbers, when the SIMD kernels are off', async () => {

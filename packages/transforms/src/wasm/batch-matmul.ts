@@ -8,12 +8,13 @@ const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
  * Which matMuls go to lopt's SIMD kernels (wasm/gemm.ts) rather than XNNPACK. Measured on the
  * bench's shapes (scratch micro-benchmark, min over repeats): the SIMD kernels win on every
  * batched or transposed matMul there, up to 100x on tiny ones (no operator creation or weight
- * packing per call); XNNPACK keeps plain 2-D matMuls with at least `xnnMinFlops` multiply-adds.
+ * packing per call); XNNPACK keeps plain matMuls (no transpose, B without batch dims) of at least
+ * `xnnMinFlops` multiply-adds: 0.7-0.8x there ([512, 64] · [64, 1024], [512, 1024] · [1024, 1024]).
  */
 export const gemmPolicy = {
   enabled: true,
-  /** Plain (no batch, no transpose) matMuls at least this big (m·n·k) stay in XNNPACK. */
-  xnnMinFlops: Infinity,
+  /** Plain matMuls (no transpose, no batch dims on B) at least this big (m·n·k) stay in XNNPACK. */
+  xnnMinFlops: 4e6,
   /**
    * A·Bᵀ: dot products along k (gemmD) when m or n is below this, or k is at least `dotMinK` and m
    * at most `dotMaxM`; otherwise B is transposed into a scratch [k, n] once and tiled along n.
@@ -82,7 +83,8 @@ export function gemmBatchMatMul(backend: WasmBackendInternals, gemm: GemmKernels
   if (m === 0 || n === 0 || k === 0) return null;
   const na = sizeOf(oa);
   const nb = sizeOf(ob);
-  if (!tA && !tB && na === 1 && nb === 1 && m * n * k >= gemmPolicy.xnnMinFlops) return null;
+  // One big product with a shared right operand: XNNPACK's packed-weight kernel is faster there.
+  if (!tA && !tB && nb === 1 && na * m * n * k >= gemmPolicy.xnnMinFlops) return null;
   const outer = tf.backend_util.assertAndGetBroadcastShape(oa, ob);
   const nOut = sizeOf(outer);
   const out = backend.makeOutput([...outer, m, n], 'float32');
