@@ -176,4 +176,14 @@ describe('generated gemm module', () => {
     g!.gemmD(0, 16, 64, 2, 2, 2, 8, 8); // A · Bᵀ
     expect(Array.from(f.subarray(16, 20))).toEqual([17, 23, 39, 53]);
   });
+
+  it('also imports the shared memory of the threaded tfjs-backend-wasm build', () => {
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const g = loadGemm(mem);
+    expect(g).not.toBeNull();
+    const f = new Float32Array(mem.buffer);
+    f.set([1, 2, 3, 4, 5, 6], 0);
+    g!.gemmD(0, 16, 64, 1, 1, 4, 16, 16); // (1, 2, 3, 4) · (5, 6, 0, 0)
+    expect(f[16]).toBe(17);
+  });
 });

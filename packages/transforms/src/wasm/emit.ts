@@ -68,10 +68,20 @@ export const I = {
   vmin: simd(0xe8),
   vmax: simd(0xe9),
   vabs: simd(0xe0),
+  vsub: simd(0xe5),
+  /** f32x4.nearest (round half to even). */
+  vnearest: simd(0x6a),
+  /** i32x4.trunc_sat_f32x4_s. */
+  vtoInt: simd(0xf8),
+  iadd4: simd(0xae),
+  /** i32x4.shl by an i32. */
+  ishl4: simd(0xab),
   vlt: simd(0x43),
   /** `bitselect(x, y, mask)`: x's bits where mask is set, else y's. */
   vbitselect: simd(0x52),
   /** f32x4 with `v` in every lane. */
+  /** i32x4 with `v` in every lane (also bit masks). */
+  vconstI: (v: number): Bytes => [...simd(0x0c), ...[0, 1, 2, 3].flatMap(() => Array.from(new Uint8Array(Int32Array.of(v).buffer)))],
   vconst: (v: number): Bytes => [...simd(0x0c), ...[0, 1, 2, 3].flatMap(() => Array.from(new Uint8Array(Float32Array.of(v).buffer)))],
   /** `block (loop body)`: `br 1` leaves, `br 0` repeats. */
   loop: (...body: Bytes[]): Bytes => [0x02, 0x40, 0x03, 0x40, ...body.flat(), 0x0b, 0x0b],
