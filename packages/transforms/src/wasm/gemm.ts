@@ -1,5 +1,6 @@
 import { encodeModule, Func, I, type Bytes } from './emit.js';
 import { tanhFunc } from './tanh.js';
+import { wasmApi, type WasmMemory } from './api.js';
 
 /**
  * Small-GEMM kernels in WebAssembly SIMD (f32x4), generated at load time and run directly on
@@ -150,11 +151,12 @@ export function gemmModuleBytes(shared: boolean): Uint8Array {
  * The kernels over `memory`, or null where WebAssembly SIMD is unavailable or the module cannot
  * be compiled synchronously (browsers refuse sync compiles of large modules on the main thread).
  */
-export function loadGemm(memory: WebAssembly.Memory): GemmKernels | null {
+export function loadGemm(memory: WasmMemory): GemmKernels | null {
+  const api = wasmApi();
+  if (api === undefined) return null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const mod = new WebAssembly.Module(gemmModuleBytes(shared) as BufferSource);
-    const inst = new WebAssembly.Instance(mod, { e: { m: memory } });
+    const inst = new api.Instance(new api.Module(gemmModuleBytes(shared)), { e: { m: memory } });
     return inst.exports as unknown as GemmKernels;
   } catch {
     return null;
