@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type WasmBackendInternals as WasmBackend } from './internals/index.js';
+import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, wasmHeapMemory, type WasmBackendInternals as WasmBackend } from './internals/index.js';
+import { batchIndex, gemmBatchMatMul } from './wasm/batch-matmul.js';
+import { loadGemm, type GemmKernels } from './wasm/gemm.js';
 
 /**
  * Faster BatchMatMul and broadcasting comparisons for tfjs-backend-wasm 4.x (the layout kernels,
@@ -7,11 +9,14 @@ import { asWasmBackend, checkWasmBackend, TfjsVersionError, tfjsVersion, type Wa
  *
  * BatchMatMul: tfjs-backend-wasm sends a matMul to XNNPACK only when there is no transpose and no
  * batch dimension; everything else (every gradient matMul, every batched matMul under vmap) takes
- * a naive loop that is 7-50x slower. This kernel transposes explicitly, folds batch dims into rows
- * when the right operand is shared, and otherwise runs one XNNPACK matMul per batch entry. It stays
- * one kernel, so the tape records one BatchMatMul node and gradients are unchanged.
+ * a naive loop that is 7-50x slower. lopt runs them in its own SIMD kernels over the wasm heap
+ * (wasm/gemm.ts, chosen per shape in wasm/batch-matmul.ts: transposes by strides, batch dims by
+ * offsets). Without WebAssembly SIMD, and for big plain products, the XNNPACK path below: explicit
+ * transposes, batch dims folded into rows when the right operand is shared, otherwise one XNNPACK
+ * matMul per batch entry. Either way one kernel, so the tape records one BatchMatMul node and
+ * gradients are unchanged.
  *
- * Equal/Greater/...: see makeCompare.
+ * Equal/Greater/...: see makeCompare. Tanh: see makeTanh.
  */
 /**
  * A tensor over part of another tensor's heap memory (no copy): `count` float32s from element
@@ -35,16 +40,21 @@ type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
 const sizeOf = (s: readonly number[]) => s.reduce((p, q) => p * q, 1);
 
-function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void): Kernel {
+function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void, gemm: GemmKernels | null): Kernel {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return orig(args);
+    const backend = args.backend as WasmBackend;
+    if (gemm !== null) {
+      const out = gemmBatchMatMul(backend, gemm, a, b, transposeA, transposeB);
+      if (out !== null) return out;
+    }
     const oa = a.shape.slice(0, -2);
     const ob = b.shape.slice(0, -2);
     const na = sizeOf(oa);
     const nb = sizeOf(ob);
-    if ((!transposeA && !transposeB && na === 1 && nb === 1) || a.dtype !== 'float32' || b.dtype !== 'float32') return orig(args);
-    const backend = args.backend as WasmBackend;
+    if (!transposeA && !transposeB && na === 1 && nb === 1) return orig(args);
     const temps: tf.TensorInfo[] = [];
     const swap = (x: tf.TensorInfo) => {
       const r = x.shape.length;
@@ -83,22 +93,23 @@ function makeBatchMatMul(orig: Kernel, transpose: Kernel, matMulInto: (a: tf.Ten
   };
 }
 
-/** Flat index into the (broadcast) batch dims `from` for flat output batch index `i` over `outer`. */
-function batchIndex(i: number, outer: readonly number[], from: readonly number[]): number {
-  let idx = 0;
-  let stride = 1;
-  let rem = i;
-  for (let d = outer.length - 1; d >= 0; d--) {
-    const pos = rem % outer[d]!;
-    rem = Math.floor(rem / outer[d]!);
-    const fd = d - (outer.length - from.length);
-    if (fd >= 0) {
-      const size = from[fd]!;
-      idx += (size === 1 ? 0 : pos) * stride;
-      stride *= size;
+/** Tanh in SIMD (wasm/tanh.ts) for float32; the < 4 element tail with Math.tanh. */
+function makeTanh(orig: Kernel, gemm: GemmKernels): Kernel {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return orig(args);
+    const backend = args.backend as WasmBackend;
+    const out = backend.makeOutput(x.shape, 'float32');
+    const n = sizeOf(x.shape);
+    const whole = n & ~3;
+    gemm.tanh(backend.dataIdMap.get(x.dataId).memoryOffset, backend.dataIdMap.get(out.dataId).memoryOffset, 4 * whole);
+    if (whole < n) {
+      const xv = backend.typedArrayFromHeap(x);
+      const ov = backend.typedArrayFromHeap(out);
+      for (let i = whole; i < n; i++) ov[i] = Math.tanh(xv[i]!);
     }
-  }
-  return idx;
+    return out;
+  };
 }
 
 const COMPARE: Record<string, (x: number, y: number) => boolean> = {
@@ -183,13 +194,37 @@ export function installWasmKernels(backendObject: unknown): void {
     cBatchMatMul(id(a), shapeBytes([1, ...a.shape]), 3, id(b), shapeBytes([1, ...b.shape]), 3, false, false, id(out));
   };
   checkMatMulInto(backend, matMulInto);
-  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto);
+  const gemm = checkedGemm(backend);
+  const batchMatMul = makeBatchMatMul(origMatMul, origTranspose, matMulInto, gemm);
   const replacements: Array<[string, Kernel]> = [['BatchMatMul', batchMatMul]];
+  if (gemm !== null) replacements.push(['Tanh', makeTanh(orig('Tanh'), gemm)]);
   for (const name of Object.keys(COMPARE)) replacements.push([name, makeCompare(name, orig(name))]);
   for (const [name, fn] of replacements) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
   }
+}
+
+/**
+ * lopt's SIMD matMul kernels over the backend's heap, or null (then every matMul takes the
+ * XNNPACK path above): no WebAssembly SIMD, no reachable heap memory, or a wrong known answer.
+ */
+function checkedGemm(backend: WasmBackend): GemmKernels | null {
+  const memory = wasmHeapMemory(backend);
+  const gemm = memory === null ? null : loadGemm(memory);
+  if (gemm === null) return null;
+  // [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]], through both kernels.
+  const a = backend.makeOutput([2, 2], 'float32');
+  const b = backend.makeOutput([2, 1], 'float32');
+  const o = backend.makeOutput([2, 2], 'float32');
+  backend.typedArrayFromHeap(a).set([1, 2, 3, 4]);
+  backend.typedArrayFromHeap(b).set([5, 6]);
+  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  gemm.gemmN(at(a), at(b), at(o), 2, 1, 2, 8, 4, 4, 0);
+  gemm.gemmD(at(a), at(b), at(o) + 8, 2, 1, 2, 8, 8);
+  const got = Array.from(backend.typedArrayFromHeap(o));
+  for (const t of [a, b, o]) backend.disposeData(t.dataId);
+  return got.join() === '17,39,17,39' ? gemm : null;
 }
 
 /** The known answer [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]] through the direct C call (signature check). */

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { wasmApi, type WasmMemory } from '../wasm/api.js';
 
 /**
  * Backend internals that lopt's own kernels use. A kernel function receives its backend as an
@@ -25,6 +26,22 @@ export interface WasmBackendInternals extends ReadableBackend {
 
 export function asWasmBackend(backend: unknown): WasmBackendInternals {
   return backend as WasmBackendInternals;
+}
+
+/**
+ * The WebAssembly.Memory that holds the wasm backend's heap, for lopt's own generated wasm
+ * kernels to import: the emscripten module exports it (`asm.memory`, plain build) or keeps it as
+ * `wasmMemory` (threaded build). null, not an error, when neither is there or it is not the
+ * memory behind `HEAPU8`: the callers then keep their non-generated path.
+ */
+export function wasmHeapMemory(backend: WasmBackendInternals): WasmMemory | null {
+  const m = backend.wasm as { asm?: { memory?: unknown }; wasmMemory?: unknown; HEAPU8?: { buffer?: unknown } };
+  const api = wasmApi();
+  if (api === undefined) return null;
+  for (const mem of [m.asm?.memory, m.wasmMemory]) {
+    if (mem instanceof api.Memory && m.HEAPU8 !== undefined && mem.buffer === m.HEAPU8.buffer) return mem;
+  }
+  return null;
 }
 
 /** A new tensor on `backend` holding `values`: makeTensorInfo (cpu, webgl) or makeOutput + heap (wasm). */
