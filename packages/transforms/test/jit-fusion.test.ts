@@ -55,7 +55,7 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
     // b [4] broadcasts against [2,4] in one member and [8] (a reshape of the chain) cannot: it is
     // read as a [8] input by the second, so the group holds two broadcast reads of different shapes.
     const f = (x: tf.Tensor, r: tf.Tensor, c: tf.Tensor) => tf.add(tf.reshape(tf.mul(x, r), [2, 4, 1]), tf.mul(tf.reshape(x, [2, 4, 1]), c));
-    const xs = [ramp([2, 4]), ramp([4], 1, 1), ramp([1, 1, 1], 1, 2)];
+    const xs: [tf.Tensor, tf.Tensor, tf.Tensor] = [ramp([2, 4]), ramp([4], 1, 1), ramp([1, 1, 1], 1, 2)];
     const j = jit(f);
     const want = f(...xs);
     const got = j(...xs);
@@ -64,7 +64,7 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
     tf.dispose([...xs, want, got]);
     // Mixed shapes with broadcasting on both: [3,4] row reads and [4,3] column reads in one group.
     const g = (x: tf.Tensor, r: tf.Tensor, c: tf.Tensor) => tf.mul(tf.reshape(tf.add(x, r), [4, 3]), c);
-    const ys = [ramp([3, 4]), ramp([4], 1, 3), ramp([4, 1], 1, 4)];
+    const ys: [tf.Tensor, tf.Tensor, tf.Tensor] = [ramp([3, 4]), ramp([4], 1, 3), ramp([4, 1], 1, 4)];
     const k = jit(g);
     expect(k.lower(...ys)).toMatch(/fused\[Add Multiply\]/);
     const w2 = g(...ys);
