@@ -317,6 +317,9 @@ const tf_arraysEqual = (a: readonly number[], b: readonly number[]) => a.length 
  * between two of them leaves the group, so the group can run as one step. Steps are then put in
  * an order that respects every data dependency (the original order where it can).
  */
+/** Groups of at least this many elements per array are split into their independent chains. */
+const SPLIT_SIZE = 4096;
+
 export function fuse(nodes: readonly Node[], outputs: readonly OutputLeaf[], minGroup = 2): Array<Node | FusedNode> {
   const producer = new Map<number, number>();
   nodes.forEach((n, i) => {
@@ -347,8 +350,13 @@ export function fuse(nodes: readonly Node[], outputs: readonly OutputLeaf[], min
   // A level group can hold unrelated chains (the same op of several unroll steps): split it into
   // its connected components, so that each loop reads and writes only the arrays of one chain
   // (a loop over 40 input and 14 output arrays runs out of cache and prefetch streams).
+  // Small groups stay whole: there the cost of a step (not of memory) dominates.
   const groups: number[][] = [];
   for (const g of groupKey.values()) {
+    if (cls[g[0]!]! < SPLIT_SIZE) {
+      if (g.length >= minGroup) groups.push(g);
+      continue;
+    }
     const parent = new Map<number, number>(g.map((i) => [i, i]));
     const root = (i: number): number => {
       let r = i;
