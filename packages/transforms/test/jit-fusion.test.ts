@@ -143,8 +143,9 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
       const z = tf.squeeze(tf.expandDims(stopGradient(x) as tf.Tensor, 1), [1]);
       return { x, y, z: tf.sum(tf.mul(z, tf.sum(y))) };
     };
-    const a = ramp([10]);
-    const b = ramp([10], 1, 3);
+    // (Chains are split for arrays of 4096 elements and more; smaller groups stay whole.)
+    const a = ramp([64, 80]);
+    const b = ramp([64, 80], 1, 3);
     const j = jit(f);
     const text = j.lower(a, b);
     expect(text).not.toMatch(/LoptStopGradient\(|ExpandDims\(|Squeeze\(/);
@@ -154,7 +155,7 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
     const got = j(a, b);
     expectSame(got.x, want.x, 2e-6);
     expectSame(got.y, want.y, 2e-6);
-    expect(relErr(got.z, want.z)).toBeLessThan(1e-6);
+    expect(relErr(got.z, want.z)).toBeLessThan(1e-5); // a sum over 5120 products of (wasm: approximate) tanh values
     j.clearCache();
     tf.dispose([a, b, want.x, want.y, want.z, got.x, got.y, got.z]);
   });
