@@ -52,7 +52,7 @@ const stepInputs = (n: Step): readonly Ref[] =>
   n.kind === 'fused' ? n.inputs : n.kind === 'kernel' ? (Array.isArray(n.inputs) ? (n.inputs as Ref[]) : Object.values(n.inputs as Record<string, Ref>)) : [];
 
 export function compile(graph: Graph, numBuffers: number, opts: { fuse?: boolean } = {}): Executable {
-  const steps: Step[] = opts.fuse !== false && FUSING_BACKENDS.has(graph.backend) ? fuse(graph.nodes, graph.outputs) : [...graph.nodes];
+  const steps: Step[] = opts.fuse !== false && FUSING_BACKENDS.has(graph.backend) ? fuse(graph.nodes, graph.outputs, 2, graph.backend) : [...graph.nodes];
   const kernels = steps.map((n) => {
     if (n.kind !== 'kernel') return null;
     const k = tf.getKernel(n.name, graph.backend);
