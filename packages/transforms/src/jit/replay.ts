@@ -4,6 +4,8 @@ import { engine } from '../internals/index.js';
 import type { Graph, KernelNode, Node, Ref } from './graph.js';
 import { fuse, type FusedNode } from './fusion.js';
 import { asWasmBackend } from '../internals/index.js';
+import { runtime } from '../runtime.js';
+import type { KernelProfile } from './trace.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; attrs: Record<string, unknown>; backend: tf.KernelBackend }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -30,6 +32,17 @@ export interface Executable {
    * and never become backend data (no allocation in the backend, no bookkeeping).
    */
   readonly jsOnly: Uint8Array;
+  /** Each step's name in profiles (profileKernels). */
+  readonly stepNames: readonly string[];
+  /**
+   * The JS array each jsOnly buffer is written to: buffers whose lifetimes do not overlap share a
+   * slot, and the slots' arrays are allocated on the first call and reused by every later one.
+   */
+  readonly slotOf: Int32Array;
+  readonly slots: ReadonlyArray<{ readonly dtype: tf.DataType; readonly size: number }>;
+  /** The slots' arrays (null until the first call), and whether a call is using them. */
+  pool: tf.TypedArray[] | null;
+  busy: boolean;
 }
 
 /** Backends whose data lives in plain typed arrays that generated code can loop over. */
@@ -39,7 +52,7 @@ const stepInputs = (n: Step): readonly Ref[] =>
   n.kind === 'fused' ? n.inputs : n.kind === 'kernel' ? (Array.isArray(n.inputs) ? (n.inputs as Ref[]) : Object.values(n.inputs as Record<string, Ref>)) : [];
 
 export function compile(graph: Graph, numBuffers: number, opts: { fuse?: boolean } = {}): Executable {
-  const steps: Step[] = opts.fuse !== false && FUSING_BACKENDS.has(graph.backend) ? fuse(graph.nodes, graph.outputs) : [...graph.nodes];
+  const steps: Step[] = opts.fuse !== false && FUSING_BACKENDS.has(graph.backend) ? fuse(graph.nodes, graph.outputs, 2, graph.backend) : [...graph.nodes];
   const kernels = steps.map((n) => {
     if (n.kind !== 'kernel') return null;
     const k = tf.getKernel(n.name, graph.backend);
@@ -58,7 +71,32 @@ export function compile(graph: Graph, numBuffers: number, opts: { fuse?: boolean
   const jsOnly = new Uint8Array(numBuffers);
   for (const n of steps) if (n.kind === 'fused') for (const o of n.outs) jsOnly[o.b] = outputBuffers.has(o.b) ? 0 : 1;
   for (const n of steps) if (n.kind !== 'fused') for (const r of stepInputs(n)) jsOnly[r.b] = 0;
-  return { graph, steps, kernels, freeAfter, numBuffers, jsOnly };
+  // Slots for jsOnly buffers, by a linear scan: a slot is free again after its buffer's last read.
+  const slotOf = new Int32Array(numBuffers).fill(-1);
+  const slots: Array<{ dtype: tf.DataType; size: number }> = [];
+  const free = new Map<string, number[]>();
+  steps.forEach((n, i) => {
+    if (n.kind === 'fused')
+      for (const o of n.outs) {
+        if (!jsOnly[o.b]) continue;
+        const key = `${o.dtype}:${n.size}`;
+        const s = free.get(key)?.pop();
+        if (s !== undefined) slotOf[o.b] = s;
+        else {
+          slotOf[o.b] = slots.length;
+          slots.push({ dtype: o.dtype, size: n.size });
+        }
+      }
+    for (const b of freeAfter[i]!) {
+      const s = slotOf[b]!;
+      if (s < 0) continue;
+      const key = `${slots[s]!.dtype}:${slots[s]!.size}`;
+      const list = free.get(key);
+      if (list) list.push(s);
+      else free.set(key, [s]);
+    }
+  });
+  return { graph, steps, kernels, freeAfter, numBuffers, jsOnly, stepNames: steps.map(stepName), slotOf, slots, pool: null, busy: false };
 }
 
 const info = (dataId: object, r: Ref): tf.TensorInfo => ({ dataId, shape: r.shape as number[], dtype: r.dtype });
@@ -93,17 +131,35 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
       owned[b] = 0;
     }
   };
+  const prof = runtime().profile;
+  const profiling = prof !== null && prof.depth === 0;
+  // The pooled arrays, unless a call of this executable is already running (then fresh ones).
+  let pool: tf.TypedArray[] | null = null;
+  if (!x.busy) {
+    if (x.pool === null) {
+      x.pool = x.slots.map((sl) => new ARRAYS[sl.dtype]!(sl.size));
+      if (profiling) for (const a of x.pool) prof.replay.jsBytes += a.byteLength;
+    }
+    pool = x.pool;
+    x.busy = true;
+  }
+  const t0 = profiling ? performance.now() : 0;
+  if (profiling) prof.depth++; // kernels a step dispatches through the engine are part of the step
   try {
-    x.steps.forEach((n, i) => {
+    const steps = x.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const n = steps[i]!;
+      const s0 = profiling ? performance.now() : 0;
       if (n.kind === 'kernel') runKernel(n, x.kernels[i]!, data, owned, asTensor, backend, !FUSING_BACKENDS.has(graph.backend));
-      else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, js, x.jsOnly, backend);
+      else if (n.kind === 'fused') runFused(n, graph.backend, data, owned, js, x.jsOnly, x.slotOf, pool, backend, profiling ? prof.replay : null);
       else if (n.kind === 'sample') {
         const t = n.make(keyValues[n.key]!);
         made.push(t);
         data[n.out.b] = t.dataId;
       } else keyValues[n.out] = n.make(keyValues[n.key]!);
+      if (profiling) countStep(prof, x.stepNames[i]!, n.kind === 'fused', performance.now() - s0);
       for (const b of x.freeAfter[i]!) release(b);
-    });
+    }
     const leaves = graph.outputs.map((o) => {
       if (o.kind === 'static') return o.value;
       if (o.kind === 'key') {
@@ -126,7 +182,30 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
   } finally {
     for (let b = 0; b < x.numBuffers; b++) release(b);
     for (const t of made) t.dispose();
+    if (pool !== null) x.busy = false;
+    if (profiling) {
+      prof.depth--;
+      prof.replay.calls++;
+      prof.replay.ms += performance.now() - t0;
+    }
   }
+}
+
+function countStep(prof: KernelProfile, name: string, fused: boolean, ms: number): void {
+  const s = prof.byStep.get(name);
+  if (s) {
+    s.count++;
+    s.ms += ms;
+  } else prof.byStep.set(name, { count: 1, ms, fused });
+}
+
+/** A step's name in profiles: its kernel, or `fused[ops] size` with each op once and a count. */
+export function stepName(n: Step): string {
+  if (n.kind === 'kernel') return n.name;
+  if (n.kind !== 'fused') return n.kind;
+  const counts = new Map<string, number>();
+  for (const m of n.members) counts.set(m.name, (counts.get(m.name) ?? 0) + 1);
+  return `fused[${[...counts].map(([k, c]) => (c > 1 ? `${k}×${c}` : k)).join(' ')}] ${n.size}`;
 }
 
 function runKernel(
@@ -186,14 +265,23 @@ function runFused(
   owned: Uint8Array,
   js: Array<tf.TypedArray | undefined>,
   jsOnly: Uint8Array,
+  slotOf: Int32Array,
+  pool: tf.TypedArray[] | null,
   backend: tf.KernelBackend,
+  stats: { jsBytes: number } | null,
 ): void {
   const wasm = backendName === 'wasm' ? asWasmBackend(backend) : null;
   const cpu = backend as unknown as { data: { get(id: object): { values: tf.TypedArray } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo };
   // wasm: allocate heap outputs first, since allocating can grow (and move) the heap under views.
   const heapOut = n.outs.map((o) => (wasm !== null && !jsOnly[o.b] ? wasm.makeOutput(o.shape as number[], o.dtype) : null));
   const ins = n.inputs.map((r) => js[r.b] ?? (wasm !== null ? wasm.typedArrayFromHeap(info(data[r.b]!, r)) : cpu.data.get(data[r.b]!).values));
-  const outs = n.outs.map((o, j) => (heapOut[j] !== null ? wasm!.typedArrayFromHeap(heapOut[j]!) : new ARRAYS[o.dtype]!(n.size)));
+  const outs = n.outs.map((o, j) => {
+    if (heapOut[j] !== null) return wasm!.typedArrayFromHeap(heapOut[j]!);
+    if (pool !== null && jsOnly[o.b]) return pool[slotOf[o.b]!]!;
+    const a = new ARRAYS[o.dtype]!(n.size);
+    if (stats !== null) stats.jsBytes += a.byteLength;
+    return a;
+  });
   n.run(ins, outs, n.indexMaps, n.size);
   n.outs.forEach((o, j) => {
     if (jsOnly[o.b]) {

@@ -1,8 +1,10 @@
+import { STOP_GRADIENT } from '../second-order.js';
 import type { KernelNode, Node, OutputLeaf, Ref } from './graph.js';
 
 /**
  * Kernels that only relabel their input on backends that keep tensors as plain row-major
- * buffers (cpu, wasm): Identity, a Cast to the same dtype, a Reshape. They become views of their
+ * buffers (cpu, wasm): Identity, stopGradient's kernel (an Identity with no gradient), a Cast to
+ * the same dtype, a Reshape, ExpandDims, Squeeze. They become views of their
  * input buffer, so replay runs no kernel for them. (On webgl a reshape can repack a texture, and
  * tfjs-node keeps its own shaped handles, so there they stay kernels.)
  */
@@ -11,7 +13,8 @@ const FLAT_BACKENDS = new Set(['cpu', 'wasm']);
 function aliasOf(n: KernelNode): Ref | null {
   const ins = n.inputs as Record<string, Ref>;
   if (n.multi || n.outs.length !== 1) return null;
-  if (n.name === 'Identity' || n.name === 'Reshape') return ins.x ?? null;
+  if (n.name === 'Identity' || n.name === 'Reshape' || n.name === 'Squeeze' || n.name === STOP_GRADIENT) return ins.x ?? null;
+  if (n.name === 'ExpandDims') return ins.input ?? null;
   if (n.name === 'Cast' && ins.x !== undefined && ins.x.dtype === n.attrs.dtype) return ins.x;
   return null;
 }

@@ -160,6 +160,10 @@ function profiled<T>(prof: KernelProfile, name: string, run: () => T): T {
 export interface KernelProfile {
   depth: number;
   readonly byKernel: Map<string, { count: number; ms: number }>;
+  /** Steps a jit replay ran, per step name (a kernel name, or `fused[...]` with its size). */
+  readonly byStep: Map<string, { count: number; ms: number; fused: boolean }>;
+  /** jit replays run, their wall time, and the bytes of JS typed arrays they allocated for fused steps. */
+  replay: { calls: number; ms: number; jsBytes: number };
 }
 
 /** The error for reading a traced tensor's values inside a jitted function. */
