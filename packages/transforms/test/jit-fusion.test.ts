@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, relErr, useBackend, values } from '@lopt/test-utils';
 import { formatKernelProfile, grad, jit, profileKernels, stopGradient } from '../src/index.js';
+import { SIMD_KERNEL } from '../src/wasm-kernels.js';
+
+/** Whether lopt's SIMD Tanh is the registered wasm kernel (then tanh is a cheap op there too). */
+const simdTanh = () => Boolean((tf.getKernel('Tanh', 'wasm')?.kernelFunc as { [SIMD_KERNEL]?: boolean } | undefined)?.[SIMD_KERNEL]);
 
 const ramp = (shape: number[], scale = 1, offset = 0) => {
   const n = shape.reduce((p, q) => p * q, 1);
@@ -77,7 +81,7 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
   it('exp, tanh, sigmoid, elu agree with the kernels over the float32 range (NaN, ±Infinity, tiny, huge)', () => {
     const special = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 0.0624, 0.0626, -0.0625, 9.09, 9.11, -9.11, 20, -20, 88.7, 88.72, 88.8, 89, -87.3, -103.2, -103.9, -104, -104.1, -120, 200];
     // (Small enough that wasm's cost model fuses a lone exp too: see the next test.)
-    const sweep = Array.from({ length: 800 }, (_, i) => -110 + (200 * i) / 799 + 1e-3 * Math.sin(i));
+    const sweep = Array.from({ length: 400 }, (_, i) => -110 + (200 * i) / 399 + 1e-3 * Math.sin(i));
     const x = tf.tensor1d([...special, ...sweep, ...sweep.map((v) => v / 37)]);
     const fns: Record<string, (x: tf.Tensor) => tf.Tensor> = {
       exp: (x) => tf.mul(tf.exp(x), 1),
@@ -99,13 +103,13 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
     x.dispose();
   });
 
-  it(`large arrays of cheap ops stay wasm kernels (SIMD beats a JS loop there), tanh chains fuse; cpu fuses both`, () => {
+  it(`large arrays of cheap ops stay wasm kernels (SIMD beats a JS loop there), tanh chains fuse unless wasm's Tanh is lopt's SIMD kernel; cpu fuses both`, () => {
     const x = ramp([1280, 80]);
     const y = ramp([1280, 80], 1, 1);
     const cheap = jit((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.add(tf.mul(a, b), a)));
     const dear = jit((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.tanh(a), tf.tanh(b))));
     expect(fusedCount(cheap.lower(x, y))).toBe(backend === 'wasm' ? 0 : 1);
-    expect(fusedCount(dear.lower(x, y))).toBe(1);
+    expect(fusedCount(dear.lower(x, y))).toBe(backend === 'wasm' && simdTanh() ? 0 : 1);
     const small = jit((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.add(tf.mul(a, b), a)));
     expect(fusedCount(small.lower(ramp([8, 10]), ramp([8, 10])))).toBe(1);
     for (const [j, f] of [[cheap, (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.add(tf.mul(a, b), a))], [dear, (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.tanh(a), tf.tanh(b)))]] as const) {
@@ -159,8 +163,9 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
 
   it('splits a level group into its independent chains; stopGradient, expandDims, squeeze run no kernel', () => {
     const f = (a: tf.Tensor, b: tf.Tensor) => {
-      const x = tf.tanh(tf.mul(a, 2));
-      const y = tf.tanh(tf.add(b, 1));
+      // (exp∘exp: chains costly enough per element that wasm's cost model fuses them.)
+      const x = tf.exp(tf.exp(tf.mul(a, 2)));
+      const y = tf.exp(tf.exp(tf.add(b, 1)));
       const z = tf.squeeze(tf.expandDims(stopGradient(x) as tf.Tensor, 1), [1]);
       return { x, y, z: tf.sum(tf.mul(z, tf.sum(y))) };
     };
@@ -170,13 +175,13 @@ describe.each(BACKENDS.filter((b) => b !== 'tensorflow'))('jit fusion paths on %
     const j = jit(f);
     const text = j.lower(a, b);
     expect(text).not.toMatch(/LoptStopGradient\(|ExpandDims\(|Squeeze\(/);
-    expect(text).toMatch(/fused\[Multiply Tanh\]/);
-    expect(text).toMatch(/fused\[Add Tanh\]/);
+    expect(text).toMatch(/fused\[Multiply Exp Exp\]/);
+    expect(text).toMatch(/fused\[Add Exp Exp\]/);
     const want = f(a, b);
     const got = j(a, b);
-    expectSame(got.x, want.x, 2e-6);
-    expectSame(got.y, want.y, 2e-6);
-    expect(relErr(got.z, want.z)).toBeLessThan(1e-5); // a sum over 5120 products of (wasm: approximate) tanh values
+    expectSame(got.x, want.x, 5e-6); // exp∘exp: the inner rounding grows by up to e² ≈ 7.4
+    expectSame(got.y, want.y, 5e-6);
+    expect(relErr(got.z, want.z)).toBeLessThan(1e-5); // a sum over 5120 products of (wasm: approximate) exp values
     j.clearCache();
     tf.dispose([a, b, want.x, want.y, want.z, got.x, got.y, got.z]);
   });

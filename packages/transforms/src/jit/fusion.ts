@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { SIMD_KERNEL } from '../wasm-kernels.js';
 import type { KernelNode, Node, OutputLeaf, Ref } from './graph.js';
 
 /**
@@ -321,14 +322,19 @@ const tf_arraysEqual = (a: readonly number[], b: readonly number[]) => a.length 
  * Whether a fused loop beats the wasm kernels it replaces (a cost model, in ns, measured on this
  * project's machine with tfjs-backend-wasm 4.22): a wasm kernel costs ~12 µs to dispatch plus
  * ~0.7 ns per element for the arithmetic XNNPACK runs with SIMD (Sigmoid 3.5, but Tanh ~40: a
- * scalar libm loop); a JS loop ~1.5 ns per element per array it reads or writes plus ~1 per op
+ * scalar libm loop, ~5 with lopt's SIMD Tanh from wasm-kernels.ts); a JS loop ~1.5 ns per element per array it reads or writes plus ~1 per op
  * (exp-based ops ~10, tanh ~15). So small groups always fuse, and large groups only where
  * they save tanh/exp passes: [102400] Add+Add measured 930 µs fused against 130 µs as kernels.
  */
 const WASM_NS: Record<string, number> = { Tanh: 40, Exp: 10, Log: 12, Log1p: 12, Expm1: 12, Elu: 10, Pow: 20, Sigmoid: 3.5, Sqrt: 1, Rsqrt: 1.5, RealDiv: 1 };
 const JS_NS: Record<string, number> = { Tanh: 15, Exp: 10, Sigmoid: 11, Elu: 10, Log: 15, Log1p: 15, Expm1: 15, Pow: 30, Sin: 15, Cos: 15 };
+/** ns per element of the wasm kernel now registered under `name`. */
+function wasmNs(name: string): number {
+  if (name === 'Tanh' && (tf.getKernel('Tanh', 'wasm')?.kernelFunc as { [SIMD_KERNEL]?: boolean } | undefined)?.[SIMD_KERNEL]) return 5;
+  return WASM_NS[name] ?? 0.7;
+}
 function jsLoopPays(f: FusedNode): boolean {
-  const kernels = f.members.reduce((c, m) => c + 12_000 + f.size * (WASM_NS[m.name] ?? 0.7), 0);
+  const kernels = f.members.reduce((c, m) => c + 12_000 + f.size * wasmNs(m.name), 0);
   const loop = f.size * (1.5 * (f.inputs.length + f.outs.length) + f.members.reduce((c, m) => c + (JS_NS[m.name] ?? 1), 0));
   return loop < kernels;
 }
