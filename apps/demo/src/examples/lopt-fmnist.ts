@@ -59,6 +59,7 @@ async function metaTrain(ctx: ExampleContext, label: string, est: GradientEstima
   const secondsPerStep = (performance.now() - t0) / 1000 / Math.max(steps, 1);
   const theta = tree.clone(trainer.getMetaParams(state));
   trainer.dispose(state);
+  (est as { clearJitCache?: () => void }).clearJitCache?.(); // the traces keep constants alive
   return { name: label, metaLosses: records.map((r) => r.metaLoss), skipped: state.skipped, secondsPerStep, theta };
 }
 
@@ -107,13 +108,14 @@ export const loptFmnist: Example = {
         randomInitialIterationOffset: 100,
         lossTransform: clipLoss(3),
       });
+    // Each estimator runs under jit unless --no-jit (the bench's W4/W5 measure it faster on wasm).
     // The notebook's settings: Adam 1e-3 (gradients), 3e-3 (ES, σ = 0.001, 32 particles), 1e-4 (truncated, 32 tasks).
     const phases: Array<[string, GradientEstimator, number]> = [
-      ['(a) FullGrad, 1 task x 10 steps', new FullGrad({ truncatedStep: plain(1) }), 1e-3],
-      ['(b) FullGrad, 8 tasks x 10 steps', new FullGrad({ truncatedStep: plain(8) }), 1e-3],
-      ['(c) FullES, 32 antithetic pairs', new FullES({ truncatedStep: plain(32), std: 0.001 }), 3e-3],
-      ['(d) TruncatedGrad, 32 tasks, resets at 100', new TruncatedGrad({ truncatedStep: truncated(32), maxTasksPerBatch: 8 }), 1e-4],
-      ['(e) TruncatedPES, 32 tasks, resets at 100', new TruncatedPES({ truncatedStep: truncated(32), std: 0.01 }), 1e-4],
+      ['(a) FullGrad, 1 task x 10 steps', new FullGrad({ truncatedStep: plain(1), jit: ctx.jit }), 1e-3],
+      ['(b) FullGrad, 8 tasks x 10 steps', new FullGrad({ truncatedStep: plain(8), jit: ctx.jit }), 1e-3],
+      ['(c) FullES, 32 antithetic pairs', new FullES({ truncatedStep: plain(32), std: 0.001, jit: ctx.jit }), 3e-3],
+      ['(d) TruncatedGrad, 32 tasks, resets at 100', new TruncatedGrad({ truncatedStep: truncated(32), maxTasksPerBatch: 8, jit: ctx.jit }), 1e-4],
+      ['(e) TruncatedPES, 32 tasks, resets at 100', new TruncatedPES({ truncatedStep: truncated(32), std: 0.01, jit: ctx.jit }), 1e-4],
     ];
     const results: PhaseResult[] = [];
     for (const [i, [name, est, lr]] of phases.entries()) results.push(await metaTrain(ctx, name, est, theta0, lr, S, k(10 + i)));
@@ -133,7 +135,7 @@ export const loptFmnist: Example = {
       lossTransform: clipLoss(3),
     });
     const mlpTheta0 = mlp.init(PRNGKey(ctx.seed + 1));
-    const mlpResult = await metaTrain(ctx, 'MLPLOpt, TruncatedPES, 8 tasks', new TruncatedPES({ truncatedStep: mlpStep, std: 0.01 }), mlpTheta0, 1e-3, mlpSteps, k(20));
+    const mlpResult = await metaTrain(ctx, 'MLPLOpt, TruncatedPES, 8 tasks', new TruncatedPES({ truncatedStep: mlpStep, std: 0.01, jit: ctx.jit }), mlpTheta0, 1e-3, mlpSteps, k(20));
 
     // Fresh tasks (keys never used in meta-training): Adam over a learning-rate grid vs the learned optimizers at step 100.
     const fresh = k(99);
