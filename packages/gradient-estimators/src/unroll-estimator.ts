@@ -9,8 +9,8 @@ export interface UnrollEstimatorOptions {
   /**
    * Run the estimate's tensor computation (the planned unroll, its gradient or perturbations, the
    * estimate) under @lopt/transforms `jit`: traced once per unroll configuration, then replayed.
-   * Default false: on wasm the replay is not faster yet for these workloads (see the package
-   * README). `LOPT_JIT=0` bypasses it.
+   * Default false (ask for it, as with jax.jit); on wasm it measures faster on the notebook's W4
+   * and W5 workloads (see the package README). `LOPT_JIT=0` bypasses it.
    */
   readonly jit?: boolean;
 }
