@@ -6,6 +6,6 @@ export { vmap, type AxisSpec, type Batched, type VmapOptions } from './vmap.js';
 export { isTraced } from './batching.js';
 export { scan, cond, type ScanOptions } from './control.js';
 export { jit, type JitOptions, type Jitted } from './jit/jit.js';
-export { profileKernels, formatKernelProfile, type KernelProfileReport, type KernelStat } from './profile.js';
+export { profileKernels, formatKernelProfile, type KernelProfileReport, type KernelStat, type ReplayProfile, type ReplayStat } from './profile.js';
 export { scope, expectNoLeaks, countLeaks, type LeakReport } from './memory.js';
 export { TfjsVersionError } from './internals/index.js';

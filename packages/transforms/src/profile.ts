@@ -93,17 +93,18 @@ export function profileKernels<R>(fn: () => R): { result: R; report: KernelProfi
 
 /** The report as a small text table (the top `rows` kernels by time). */
 export function formatKernelProfile(r: KernelProfileReport, rows = 12): string {
+  const header = (what: string) => `${what.padEnd(40)} ${'count'.padStart(7)} ${'ms'.padStart(8)} ${'µs/call'.padStart(9)}`;
+  const row = (s: KernelStat) => `${(s.kernel.length > 40 ? `${s.kernel.slice(0, 39)}…` : s.kernel).padEnd(40)} ${String(s.count).padStart(7)} ${s.ms.toFixed(2).padStart(8)} ${s.usPerCall.toFixed(1).padStart(9)}`;
   const lines = [
     `${r.kernels} kernels, ${r.wallMs.toFixed(2)} ms wall, ${r.kernelMs.toFixed(2)} ms in kernels (${((100 * r.kernelMs) / Math.max(r.wallMs, 1e-9)).toFixed(0)}%), ${((1000 * (r.wallMs - r.kernelMs)) / Math.max(r.kernels, 1)).toFixed(1)} µs outside kernels per kernel`,
-    'kernel                     count      ms   µs/call',
+    header('kernel'),
   ];
-  const row = (s: KernelStat) => `${(s.kernel.length > 40 ? `${s.kernel.slice(0, 39)}…` : s.kernel).padEnd(40)} ${String(s.count).padStart(7)} ${s.ms.toFixed(2).padStart(8)} ${s.usPerCall.toFixed(1).padStart(9)}`;
   for (const s of r.byKernel.slice(0, rows)) lines.push(row(s));
   const p = r.replay;
   if (p !== null) {
     lines.push(
       `jit replay: ${p.calls} call(s), ${p.wallMs.toFixed(2)} ms, ${p.steps} steps (${p.fusedSteps} fused: ${p.fusedMs.toFixed(2)} ms; kernels: ${(p.stepMs - p.fusedMs).toFixed(2)} ms), ${(p.wallMs - p.stepMs).toFixed(2)} ms between steps, ${(p.jsBytes / 1e6).toFixed(2)} MB of JS arrays`,
-      'step                       count      ms   µs/call',
+      header('step'),
     );
     for (const s of p.byStep.slice(0, rows)) lines.push(row(s));
   }

@@ -220,31 +220,37 @@ function checkedGemm(backend: WasmBackend): GemmKernels | null {
   const memory = wasmHeapMemory(backend);
   const gemm = memory === null ? null : loadGemm(memory);
   if (gemm === null) return null;
-  // [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]], through both kernels.
+  // The known product through both kernels, one answer each.
+  const got = knownProduct(backend, 2, (a, b, o) => {
+    const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    gemm.gemmN(at(a), at(b), at(o), 2, 1, 2, 8, 4, 4, 0);
+    gemm.gemmD(at(a), at(b), at(o) + 8, 2, 1, 2, 8, 8);
+  });
+  return got.join() === '17,39,17,39' ? gemm : null;
+}
+
+/**
+ * The known product [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]] on the heap: `run` writes `answers`
+ * copies of the [2, 1] result into `o` (zeroed first); returns what `o` holds.
+ */
+function knownProduct(backend: WasmBackend, answers: number, run: (a: tf.TensorInfo, b: tf.TensorInfo, o: tf.TensorInfo) => void): number[] {
   const a = backend.makeOutput([2, 2], 'float32');
   const b = backend.makeOutput([2, 1], 'float32');
-  const o = backend.makeOutput([2, 2], 'float32');
+  const o = backend.makeOutput([2 * answers, 1], 'float32');
   backend.typedArrayFromHeap(a).set([1, 2, 3, 4]);
   backend.typedArrayFromHeap(b).set([5, 6]);
-  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
-  gemm.gemmN(at(a), at(b), at(o), 2, 1, 2, 8, 4, 4, 0);
-  gemm.gemmD(at(a), at(b), at(o) + 8, 2, 1, 2, 8, 8);
-  const got = Array.from(backend.typedArrayFromHeap(o));
-  for (const t of [a, b, o]) backend.disposeData(t.dataId);
-  return got.join() === '17,39,17,39' ? gemm : null;
+  backend.typedArrayFromHeap(o).fill(0);
+  try {
+    run(a, b, o);
+    return Array.from(backend.typedArrayFromHeap(o));
+  } finally {
+    for (const t of [a, b, o]) backend.disposeData(t.dataId);
+  }
 }
 
 /** The known answer [[1,2],[3,4]] @ [[5],[6]] = [[17],[39]] through the direct C call (signature check). */
 function checkMatMulInto(backend: WasmBackend, matMulInto: (a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo) => void): void {
-  const a = backend.makeOutput([2, 2], 'float32');
-  const b = backend.makeOutput([2, 1], 'float32');
-  const o = backend.makeOutput([2, 1], 'float32');
-  backend.typedArrayFromHeap(a).set([1, 2, 3, 4]);
-  backend.typedArrayFromHeap(b).set([5, 6]);
-  backend.typedArrayFromHeap(o).set([0, 0]);
-  matMulInto(a, b, o);
-  const got = Array.from(backend.typedArrayFromHeap(o));
-  for (const t of [a, b, o]) backend.disposeData(t.dataId);
+  const got = knownProduct(backend, 1, matMulInto);
   if (got[0] !== 17 || got[1] !== 39) {
     throw new TfjsVersionError(
       `@lopt/transforms cannot use @tensorflow/tfjs-backend-wasm ${tfjsVersion()}: its C function BatchMatMul does not take the arguments lopt passes (a known product gave [${got.join(', ')}], expected [17, 39])`,

@@ -240,7 +240,7 @@ function buildFused(members: KernelNode[], consumedOutside: Set<number>): FusedN
   const maps: Array<Int32Array | null> = inputs.map(() => null);
   const bcast = reads.filter((r) => r.kind === 'bcast');
   // One loop nest when every broadcast read is against one shape; index maps otherwise.
-  const nestShape = bcast.length > 0 && bcast.every((r) => tf_arraysEqual(r.S, bcast[0]!.S)) ? bcast[0]!.S : null;
+  const nestShape = bcast.length > 0 && bcast.every((r) => tf.util.arraysEqual(r.S as number[], bcast[0]!.S as number[])) ? bcast[0]!.S : null;
   const head: string[] = [
     ...inputs.map((_, k) => `const in${k} = ins[${k}];`),
     ...outs.map((_, k) => `const out${k} = outs[${k}];`),
@@ -309,15 +309,6 @@ function compiled(src: string): FusedNode['run'] | null {
   return run;
 }
 
-const tf_arraysEqual = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/**
- * Groups elementwise kernels into fused nodes. Each kernel gets a level: the most barriers on a
- * path from the inputs to it, where a barrier is a kernel that is not elementwise or whose output
- * size differs. Elementwise kernels with the same level and output size form one group: no path
- * between two of them leaves the group, so the group can run as one step. Steps are then put in
- * an order that respects every data dependency (the original order where it can).
- */
 /**
  * Whether a fused loop beats the wasm kernels it replaces (a cost model, in ns, measured on this
  * project's machine with tfjs-backend-wasm 4.22): a wasm kernel costs ~12 µs to dispatch plus
@@ -342,6 +333,13 @@ function jsLoopPays(f: FusedNode): boolean {
 /** Groups of at least this many elements per array are split into their independent chains. */
 const SPLIT_SIZE = 4096;
 
+/**
+ * Groups elementwise kernels into fused nodes. Each kernel gets a level: the most barriers on a
+ * path from the inputs to it, where a barrier is a kernel that is not elementwise or whose output
+ * size differs. Elementwise kernels with the same level and output size form one group: no path
+ * between two of them leaves the group, so the group can run as one step. Steps are then put in
+ * an order that respects every data dependency (the original order where it can).
+ */
 export function fuse(nodes: readonly Node[], outputs: readonly OutputLeaf[], minGroup = 2, backend = 'cpu'): Array<Node | FusedNode> {
   const producer = new Map<number, number>();
   nodes.forEach((n, i) => {

@@ -5,7 +5,7 @@ import type { Graph, KernelNode, Node, Ref } from './graph.js';
 import { fuse, type FusedNode } from './fusion.js';
 import { asWasmBackend } from '../internals/index.js';
 import { runtime } from '../runtime.js';
-import type { KernelProfile } from './trace.js';
+import { tally } from './trace.js';
 
 type KernelFunc = (args: { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; attrs: Record<string, unknown>; backend: tf.KernelBackend }) => tf.TensorInfo | tf.TensorInfo[];
 
@@ -157,7 +157,10 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
         made.push(t);
         data[n.out.b] = t.dataId;
       } else keyValues[n.out] = n.make(keyValues[n.key]!);
-      if (profiling) countStep(prof, x.stepNames[i]!, n.kind === 'fused', performance.now() - s0);
+      if (profiling) {
+        const ms = performance.now() - s0;
+        tally(prof.byStep, x.stepNames[i]!, ms, { count: 1, ms, fused: n.kind === 'fused' });
+      }
       for (const b of x.freeAfter[i]!) release(b);
     }
     const leaves = graph.outputs.map((o) => {
@@ -189,14 +192,6 @@ export function run(x: Executable, tensors: readonly tf.Tensor[], keys: readonly
       prof.replay.ms += performance.now() - t0;
     }
   }
-}
-
-function countStep(prof: KernelProfile, name: string, fused: boolean, ms: number): void {
-  const s = prof.byStep.get(name);
-  if (s) {
-    s.count++;
-    s.ms += ms;
-  } else prof.byStep.set(name, { count: 1, ms, fused });
 }
 
 /** A step's name in profiles: its kernel, or `fused[ops] size` with each op once and a count. */

@@ -148,12 +148,17 @@ function profiled<T>(prof: KernelProfile, name: string, run: () => T): T {
   } finally {
     const dt = performance.now() - t0;
     prof.depth--;
-    const s = prof.byKernel.get(name);
-    if (s) {
-      s.count++;
-      s.ms += dt;
-    } else prof.byKernel.set(name, { count: 1, ms: dt });
+    tally(prof.byKernel, name, dt, { count: 1, ms: dt });
   }
+}
+
+/** Adds one call of `ms` to the entry `name` of a profile table (`first` when there is none yet). */
+export function tally<S extends { count: number; ms: number }>(table: Map<string, S>, name: string, ms: number, first: S): void {
+  const s = table.get(name);
+  if (s) {
+    s.count++;
+    s.ms += ms;
+  } else table.set(name, first);
 }
 
 /** Per-kernel counts and times collected by profileKernels. */
