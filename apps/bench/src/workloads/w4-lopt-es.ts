@@ -1,8 +1,8 @@
-import { FullES } from '@lopt/gradient-estimators';
+import { FullES, type VectorizedLOptTruncatedStep } from '@lopt/gradient-estimators';
 import { w4Workload } from './w4-common.js';
 
 const pairs = (quick: boolean) => (quick ? 2 : 16);
-const es = (batched: boolean) => (truncatedStep: ConstructorParameters<typeof FullES>[0]['truncatedStep'], jit: boolean) =>
+const es = (batched: boolean) => (truncatedStep: VectorizedLOptTruncatedStep, jit: boolean) =>
   new FullES({ truncatedStep, std: 0.001, numPairs: truncatedStep.numTasks, batched, jit });
 
 /** W4 ES: the notebook's antithetic ES estimate, 16 pairs (σ = 0.001), all 32 perturbed trainings of 10 steps as one batch of tasks. */

@@ -127,7 +127,6 @@ export function runScheduler(theta: CeloSchedulerTheta, x: tf.Tensor2D, hidden: 
   return { lrMult, hidden: h, cell: c, out: h };
 }
 
-/** haiku-style init of the scheduler: truncated-normal 1/√fan_in weights, zero biases, zero LSTM state. */
 /** The scheduler's part of a theta layout (what {@link initScheduler} makes), in the checkpoints' order. */
 export function schedulerLayout(hiddenSize: number, withControls: boolean): ThetaLayout {
   const H = hiddenSize;
@@ -148,6 +147,7 @@ export function schedulerLayout(hiddenSize: number, withControls: boolean): Thet
   ];
 }
 
+/** haiku-style init of the scheduler: truncated-normal 1/√fan_in weights, zero biases, zero LSTM state. */
 export function initScheduler(key: Key, hiddenSize: number, withControls: boolean): CeloSchedulerTheta & { rnn_params: { rnn_to_controls?: Linear } } {
   const next = prngSequence(key);
   const lin = (fin: number, fout: number): Linear => ({ w: truncatedNormalInit(next(), [fin, fout]), b: tf.zeros([fout]) });
